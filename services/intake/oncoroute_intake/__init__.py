@@ -1,0 +1,1 @@
+"""OncoRoute intake: takes second-opinion requests, classifies them and opens cases."""

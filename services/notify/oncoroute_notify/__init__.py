@@ -1,0 +1,1 @@
+"""OncoRoute notify: tells each person what they need to know, exactly once."""

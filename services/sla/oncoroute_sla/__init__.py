@@ -1,0 +1,1 @@
+"""OncoRoute sla: keeps every case's clock, warns, escalates."""

@@ -1,0 +1,1 @@
+"""OncoRoute's common library: what several services truly share, and no business rules."""

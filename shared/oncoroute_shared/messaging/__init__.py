@@ -1,0 +1,1 @@
+"""Outbox, relay, inbox-guarded consumers, dead letters and topic administration."""

@@ -1,0 +1,39 @@
+"""Write events into the outbox, inside the caller's transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import orjson
+from pydantic import BaseModel
+
+from ..contracts.registry import topic_for
+from ..envelope import CloudEvent, encode, new_event
+
+
+async def enqueue(
+    conn: asyncpg.Connection, topic: str, key: str | None, value: bytes,
+    headers: list[tuple[str, str]] | None = None, event_id: str | None = None,
+) -> None:
+    await conn.execute(
+        "INSERT INTO outbox (topic, key, value, headers, event_id) VALUES ($1, $2, $3, $4, $5)",
+        topic, key, value, [list(h) for h in headers or []], event_id,
+    )
+
+
+async def emit(
+    conn: asyncpg.Connection, short_type: str, *, source: str, case_id: str,
+    data: BaseModel | dict[str, Any], event_id: str | None = None,
+) -> CloudEvent:
+    """Record one event for the case in the outbox; the relay publishes it after commit."""
+    event = new_event(short_type, source=source, subject=case_id, data=data, event_id=event_id)
+    await enqueue(
+        conn, topic_for(short_type), case_id, encode(event),
+        [("content-type", "application/cloudevents+json")], event.id,
+    )
+    return event
+
+
+def dumps(value: Any) -> bytes:
+    return orjson.dumps(value)

@@ -1,0 +1,83 @@
+"""Publish committed outbox rows to Kafka, in order, woken by NOTIFY on commit."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+
+log = logging.getLogger("oncoroute.relay")
+
+
+class OutboxRelay:
+    """One relay per process; an advisory lock lets only one publish a schema's rows at a time,
+    so events of a case leave in the order they were committed."""
+
+    def __init__(self, pool: asyncpg.Pool, producer: AIOKafkaProducer, schema: str,
+                 batch_size: int = 500, safety_poll_s: float = 2.0) -> None:
+        self._pool = pool
+        self._producer = producer
+        self._schema = schema
+        self._batch = batch_size
+        self._safety_poll = safety_poll_s
+        self._wake = asyncio.Event()
+        self._lock_key = int.from_bytes(
+            hashlib.sha256(f"{schema}:outbox".encode()).digest()[:8], "big", signed=True
+        )
+        self.published = 0
+
+    def wake(self, *_: object) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        listener: asyncpg.Connection | None = None
+        while True:
+            try:
+                if listener is None or listener.is_closed():
+                    listener = await self._pool.acquire()
+                    await listener.add_listener(f"{self._schema}_outbox", self.wake)
+                while await self.drain_once():
+                    pass
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self._safety_poll)
+                except TimeoutError:
+                    pass
+                self._wake.clear()
+            except asyncio.CancelledError:
+                if listener is not None and not listener.is_closed():
+                    await self._pool.release(listener)
+                raise
+            except Exception as exc:  # the database or broker is away: retry, lose nothing
+                log.warning("outbox relay retrying after %s", type(exc).__name__)
+                if listener is not None:
+                    listener.terminate()
+                    listener = None
+                await asyncio.sleep(1.0)
+
+    async def drain_once(self) -> bool:
+        """Publish one batch; True when a full batch went out (more may wait)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            got = await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", self._lock_key)
+            if not got:
+                return False
+            rows = await conn.fetch(
+                "SELECT id, topic, key, value, headers FROM outbox"
+                " WHERE published_at IS NULL ORDER BY id LIMIT $1", self._batch,
+            )
+            if not rows:
+                return False
+            futures = []
+            for row in rows:
+                futures.append(await self._producer.send(
+                    row["topic"], value=row["value"],
+                    key=row["key"].encode() if row["key"] is not None else None,
+                    headers=[(k, v.encode()) for k, v in row["headers"]],
+                ))
+            await asyncio.gather(*futures)
+            await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])",
+                               [r["id"] for r in rows])
+            self.published += len(rows)
+            return len(rows) == self._batch

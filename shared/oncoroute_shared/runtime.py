@@ -1,0 +1,177 @@
+"""The one composition pattern every service shares: settings, pool, migrations, topics,
+outbox relay, inbox-guarded subscribers, HTTP routes and health, wired in a lifespan.
+
+A service supplies a `ServiceSpec` whose `build` returns its subscriptions, routes and loops;
+nothing connects at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from fastapi import APIRouter, FastAPI
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from prometheus_client import REGISTRY
+
+from . import kafka_config, logs, policy
+from .db.migrations import migrate
+from .db.pool import create_pool
+from .messaging.admin import ensure_topics
+from .messaging.consumer import Processor, Record, Subscription
+from .messaging.relay import OutboxRelay
+from .observability import DEAD_LETTERS, health_router
+from .settings import ServiceSettings, load
+
+log = logging.getLogger("oncoroute.runtime")
+EMBEDDED_DATABASE = "postgresql://postgres@127.0.0.1:5433/oncoroute"
+
+
+@dataclass
+class ServiceParts:
+    subscriptions: list[Subscription] = field(default_factory=list)
+    routers: list[APIRouter] = field(default_factory=list)
+    loops: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+
+@dataclass
+class Runtime:
+    """What a service's bootstrap gets to wire its handlers with."""
+
+    name: str
+    settings: Any = None
+    policy: dict[str, Any] = field(default_factory=dict)
+    pool: asyncpg.Pool | None = None
+    state: dict[str, Any] = field(default_factory=dict)
+    starters: list[Callable[[], Any]] = field(default_factory=list)
+
+    def on_start(self, hook: Callable[[], Any]) -> None:
+        """Run `hook` once settings, policy and pool exist, before any message is consumed."""
+        self.starters.append(hook)
+
+    def db(self) -> asyncpg.Pool:
+        assert self.pool is not None, "the pool exists once the service has started"
+        return self.pool
+
+
+@dataclass
+class ServiceSpec:
+    name: str
+    title: str
+    default_port: int
+    migrations: Path
+    build: Callable[[Runtime], ServiceParts]
+    settings_cls: type[ServiceSettings] = ServiceSettings
+    validate_policy: Callable[[dict[str, Any]], Any] = lambda doc: None
+
+
+def database_url(settings: ServiceSettings) -> str:
+    return settings.database_url or EMBEDDED_DATABASE
+
+
+def build_broker(spec: ServiceSpec, runtime: Runtime, parts: ServiceParts) -> KafkaBroker:
+    settings: ServiceSettings = runtime.settings
+    broker = KafkaBroker(
+        kafka_config.bootstrap(settings),
+        client_id=f"oncoroute-{spec.name}",
+        acks="all",
+        enable_idempotence=settings.kafka_enable_idempotence,
+        middlewares=[KafkaPrometheusMiddleware(registry=REGISTRY, app_name=spec.name)],
+        description=spec.title,
+        security=kafka_config.faststream_security(settings),
+    )
+    for sub in parts.subscriptions:
+        sub.consumer = f"{spec.name}.{sub.topic}"
+        _subscribe(broker, runtime, sub)
+    return broker
+
+
+def _subscribe(broker: KafkaBroker, runtime: Runtime, sub: Subscription) -> None:
+    processor: Processor | None = None
+
+    async def on_message(message: KafkaMessage) -> None:
+        nonlocal processor
+        if processor is None:
+            processor = Processor(runtime.db(), sub, runtime.settings.consumer_max_attempts,
+                                  lambda consumer: DEAD_LETTERS.labels(consumer).inc())
+        raw = message.raw_message
+        assert not isinstance(raw, tuple)
+        await processor.process(Record(raw.topic, raw.partition, raw.offset, raw.key, raw.value))
+
+    broker.subscriber(
+        sub.topic,
+        group_id=f"oncoroute.{sub.consumer}",
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        title=f"{sub.consumer}",
+        description="Handles: " + ", ".join(sorted(sub.handlers)),
+    )(on_message)
+
+
+def create_app(spec: ServiceSpec) -> FastAPI:
+    """The ASGI app; everything connects in the lifespan."""
+    runtime = Runtime(spec.name)
+    parts = spec.build(runtime)
+    state: dict[str, Any] = {"runtime": runtime}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings = load(spec.settings_cls)
+        logs.configure(spec.name, settings.log_level)
+        doc = policy.load_document(settings.oncoroute_policy)
+        spec.validate_policy(doc)
+        runtime.settings, runtime.policy = settings, doc
+        runtime.pool = await create_pool(database_url(settings), spec.name, settings.db_pool_max)
+        async with runtime.pool.acquire() as conn:
+            await migrate(conn, spec.name, spec.migrations)
+        await ensure_topics(kafka_config.client_kwargs(settings),
+                            settings.kafka_topic_partitions, settings.kafka_replication_factor)
+        for hook in runtime.starters:
+            result = hook()
+            if asyncio.iscoroutine(result):
+                await result
+        broker = build_broker(spec, runtime, parts)
+        await broker.start()
+        relay = OutboxRelay(runtime.pool, _Publisher(broker), spec.name)
+        tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
+        tasks += [asyncio.create_task(loop(), name=getattr(loop, "__name__", "loop"))
+                  for loop in parts.loops]
+        state.update(broker=broker, relay=relay)
+        log.info("%s started (time scale %s)", spec.name, settings.oncoroute_time_scale)
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await broker.stop()
+            await runtime.pool.close()
+
+    app = FastAPI(title=f"OncoRoute {spec.name}", description=spec.title, lifespan=lifespan)
+    app.include_router(health_router(state))
+    for router in parts.routers:
+        app.include_router(router)
+    return app
+
+
+class _Publisher:
+    """The relay publishes through FastStream so its middlewares see every message."""
+
+    def __init__(self, broker: KafkaBroker) -> None:
+        self._broker = broker
+
+    async def send(self, topic: str, *, value: bytes, key: bytes | None,
+                   headers: list[tuple[str, bytes]]) -> asyncio.Future:
+        return await self._broker.publish(
+            value, topic, key=key, headers={k: v.decode() for k, v in headers},
+            no_confirm=True,
+        )

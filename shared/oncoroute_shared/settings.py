@@ -1,0 +1,72 @@
+"""Settings from the environment. Loaded at start, never at import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, TypeVar
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EMBEDDED_BROKER = "127.0.0.1:9092"
+
+
+class SettingsError(SystemExit):
+    """Bad settings stop the service at start with a message naming the key and the problem."""
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every service shares. Unset addresses mean the embedded default."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+
+    kafka_bootstrap_servers: str | None = Field(None, description="host:port[,host:port]")
+    database_url: str | None = Field(None, description="postgresql://user:pass@host:port/db")
+    oncoroute_policy: Path | None = Field(None, description="Path of the policy YAML file")
+    oncoroute_data_dir: Path = Field(Path(".oncoroute"), description="Embedded stack data")
+    oncoroute_time_scale: float = Field(1.0, gt=0, description="Divides every policy duration")
+    kafka_enable_idempotence: bool = Field(False, description="On for Apache Kafka")
+    kafka_topic_partitions: int = Field(6, ge=1, le=1000)
+    kafka_replication_factor: int = Field(1, ge=1, le=10)
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: str | None = None
+    http_host: str = "127.0.0.1"
+    consumer_max_attempts: int = Field(5, ge=1, le=100)
+    db_pool_max: int = Field(10, ge=1, le=200)
+    log_level: str = "INFO"
+
+    @field_validator("kafka_bootstrap_servers")
+    @classmethod
+    def _servers(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        for part in v.split(","):
+            host, _, port = part.strip().rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"expected host:port, got {part.strip()!r}")
+        return v.strip()
+
+    @field_validator("database_url")
+    @classmethod
+    def _dsn(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        if not v.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must start with postgresql://")
+        return v.strip()
+
+
+T = TypeVar("T", bound="ServiceSettings")
+
+
+def load(cls: type[T]) -> T:
+    """Load settings or stop with a message that names each bad key."""
+    try:
+        return cls()
+    except ValidationError as exc:
+        lines = [
+            f"  {'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
+        ]
+        raise SettingsError("invalid settings:\n" + "\n".join(lines)) from None
