@@ -34,6 +34,14 @@ def _run_as() -> str | None:
     return PG_USER
 
 
+def _identity(user: str | None) -> dict[str, object]:
+    """Drop every root identity, groups included (root's group may own the parents)."""
+    if user is None:
+        return {}
+    entry = pwd.getpwnam(user)
+    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+
+
 def _traversable(path: Path) -> None:
     for parent in path.resolve().parents:
         mode = parent.stat().st_mode
@@ -78,17 +86,19 @@ class EmbeddedPostgres:
         if not (self.pgdata / "PG_VERSION").exists():
             if self.pgdata.exists():
                 shutil.rmtree(self.pgdata)
-            subprocess.run(
+            done = subprocess.run(
                 [_bin("initdb"), "-D", str(self.pgdata), "-U", "postgres", "--auth=trust",
                  "-E", "utf8", "--no-instructions"],
-                check=True, user=user, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                **_identity(user), cwd="/", stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
             )
+            if done.returncode != 0:
+                raise RuntimeError(f"initdb failed: {done.stderr.strip()}")
         log = open(self.data_dir / "postgres.log", "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [_bin("postgres"), "-D", str(self.pgdata), "-h", self.host, "-p", str(self.port),
              "-k", str(self.pgdata), "-c", "max_connections=300", "-c", "fsync=on",
              "-c", "shared_buffers=256MB"],
-            user=user, stdout=log, stderr=log, start_new_session=True,
+            **_identity(user), cwd="/", stdout=log, stderr=log, start_new_session=True,
         )
         wait_for_port(self.host, self.port, 30, self.proc)
         self._ensure_database()

@@ -55,3 +55,48 @@ async def timeline(conn: asyncpg.Connection, case_id: str) -> list[dict[str, Any
         " WHERE case_id = $1 ORDER BY seq", case_id,
     )
     return [dict(r) for r in rows]
+
+
+_LISTABLE = ("status", "tier", "tumor_group", "source", "external_id")
+
+
+async def list_cases(conn: asyncpg.Connection, filters: dict[str, str | None],
+                     cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+    """Keyset pagination on (opened_at, case_id), newest first; the cursor is opaque."""
+    where, args = [], []
+    for name in _LISTABLE:
+        if (value := filters.get(name)) is not None:
+            args.append(value)
+            where.append(f"{name} = ${len(args)}")
+    if cursor:
+        opened_at, _, case_id = _decode_cursor(cursor)
+        args += [opened_at, case_id]
+        where.append(f"(opened_at, case_id) < (${len(args) - 1}, ${len(args)})")
+    args.append(limit + 1)
+    rows = await conn.fetch(
+        "SELECT case_id, source, external_id, status, tier, tumor_group, fast_progressing,"
+        " needs_triage, opened_at FROM cases"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + f" ORDER BY opened_at DESC, case_id DESC LIMIT ${len(args)}", *args,
+    )
+    items = [dict(r) for r in rows[:limit]]
+    more = len(rows) > limit
+    return items, _encode_cursor(items[-1]) if more and items else None
+
+
+def _encode_cursor(row: dict[str, Any]) -> str:
+    import base64
+
+    raw = f"{row['opened_at'].isoformat()}|{row['case_id']}".encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str, str]:
+    import base64
+    import binascii
+
+    try:
+        opened, _, case_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return datetime.fromisoformat(opened), "|", case_id
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise ValueError("invalid cursor") from None

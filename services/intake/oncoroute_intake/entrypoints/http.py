@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, HTTPException, Query, Response
 
 from oncoroute_shared.contracts.submissions import Submission
 from oncoroute_shared.runtime import Runtime
@@ -23,6 +23,18 @@ def router(runtime: Runtime) -> APIRouter:
         if not opened.created:
             response.status_code = 200
         return {"case_id": opened.case_id, "created": opened.created}
+
+    @api.get("/cases", summary="Cases, newest first, filtered, with cursor pagination")
+    async def list_cases(
+        status: str | None = None, tier: str | None = None, tumor_group: str | None = None,
+        source: str | None = None, external_id: str | None = None,
+        cursor: str | None = None, limit: int = Query(50, ge=1, le=500),
+    ) -> dict[str, Any]:
+        filters = {"status": status, "tier": tier, "tumor_group": tumor_group,
+                   "source": source, "external_id": external_id}
+        async with runtime.db().acquire() as conn:
+            rows, next_cursor = await cases.list_cases(conn, filters, cursor, limit)
+        return {"items": rows, "next_cursor": next_cursor}
 
     @api.get("/cases/{case_id}", summary="A case, its status and its timeline")
     async def read(case_id: str) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""Generated contract documentation: event schemas, AsyncAPI documents and EVENTS.md."""

@@ -1,0 +1,30 @@
+"""Session-wide real infrastructure: started once, shared by integration and e2e tests."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from oncoroute_shared.embedded.stack import Infrastructure
+
+from .support.stack import start_infrastructure
+
+ARTIFACTS = Path(os.environ.get("ONCOROUTE_TEST_ARTIFACTS", "test-artifacts")).resolve()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infrastructure]:
+    stack = start_infrastructure(tmp_path_factory.mktemp("oncoroute-data"))
+    try:
+        yield stack
+    finally:
+        stack.stop()

@@ -1,0 +1,26 @@
+"""The real stack for integration and end-to-end tests: embedded broker and PostgreSQL on
+free ports (or those the environment names), started through the product's own code."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+from oncoroute_shared.embedded.stack import Infrastructure
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_infrastructure(data_dir: Path) -> Infrastructure:
+    return Infrastructure(
+        data_dir,
+        kafka=os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None,
+        database_url=os.environ.get("DATABASE_URL") or None,
+        broker_port=free_port(),
+        pg_port=free_port(),
+    ).start()

@@ -1,0 +1,26 @@
+"""Poll for a condition with a deadline: the only way tests wait."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+async def eventually(probe: Callable[[], Awaitable[T | None]], *, timeout: float = 60,
+                     interval: float = 0.2, what: str = "condition") -> T:
+    """Await `probe` until it returns something truthy; fail naming `what` at the deadline."""
+    end = time.monotonic() + timeout
+    last: object = None
+    while time.monotonic() < end:
+        try:
+            last = await probe()
+        except Exception as exc:  # a service may still be starting
+            last = exc
+        if last:
+            return last  # type: ignore[return-value]
+        await asyncio.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last: {last!r}")
