@@ -33,7 +33,10 @@ async def read_all(bootstrap: str, topic: str) -> list[Any]:
         await consumer.seek_to_beginning(*parts)
         ends = await consumer.end_offsets(parts)
         records: list[Any] = []
-        while any(await consumer.position(tp) < ends[tp] for tp in parts):
+        async def behind() -> bool:
+            return any([await consumer.position(tp) < ends[tp] for tp in parts])
+
+        while await behind():
             batch = await consumer.getmany(timeout_ms=500)
             for recs in batch.values():
                 records.extend(recs)

@@ -17,10 +17,12 @@ async def eventually(probe: Callable[[], Awaitable[T | None]], *, timeout: float
     last: object = None
     while time.monotonic() < end:
         try:
-            last = await probe()
+            result = await probe()
         except Exception as exc:  # a service may still be starting
             last = exc
-        if last:
-            return last  # type: ignore[return-value]
+        else:
+            if result:
+                return result
+            last = result
         await asyncio.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}; last: {last!r}")
