@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from oncoroute_shared.contracts.registry import EVENTS, model_for, topic_for
 from oncoroute_shared.docs.generate import MANAGED_DIRS, render_all
 from oncoroute_shared.envelope import decode, encode, full_type, new_event

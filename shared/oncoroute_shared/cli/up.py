@@ -6,7 +6,6 @@ import argparse
 import os
 import signal
 import threading
-from pathlib import Path
 
 from ..embedded.stack import DEFAULT_PORTS, SERVICES, Infrastructure, ServiceProcess, wait_ready
 from ..settings import ServiceSettings, load

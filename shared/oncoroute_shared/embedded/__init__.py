@@ -1,1 +1,1 @@
-"""The embedded default: Tansu and PostgreSQL from PyPI wheels, so a fresh machine needs only Python."""
+"""The embedded default: Tansu and PostgreSQL from PyPI wheels; needs only Python."""

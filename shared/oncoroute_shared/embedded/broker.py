@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
-def wait_for_port(host: str, port: int, deadline_s: float, proc: subprocess.Popen | None = None) -> None:
+def wait_for_port(
+    host: str, port: int, deadline_s: float, proc: subprocess.Popen | None = None
+) -> None:
     end = time.monotonic() + deadline_s
     while time.monotonic() < end:
         if proc is not None and proc.poll() is not None:

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .broker import wait_for_port
 
@@ -34,7 +35,7 @@ def _run_as() -> str | None:
     return PG_USER
 
 
-def _identity(user: str | None) -> dict[str, object]:
+def _identity(user: str | None) -> dict[str, Any]:
     """Drop every root identity, groups included (root's group may own the parents)."""
     if user is None:
         return {}
@@ -89,7 +90,8 @@ class EmbeddedPostgres:
             done = subprocess.run(
                 [_bin("initdb"), "-D", str(self.pgdata), "-U", "postgres", "--auth=trust",
                  "-E", "utf8", "--no-instructions"],
-                **_identity(user), cwd="/", stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                **_identity(user), cwd="/", stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                text=True,
             )
             if done.returncode != 0:
                 raise RuntimeError(f"initdb failed: {done.stderr.strip()}")

@@ -63,7 +63,8 @@ _LISTABLE = ("status", "tier", "tumor_group", "source", "external_id")
 async def list_cases(conn: asyncpg.Connection, filters: dict[str, str | None],
                      cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
     """Keyset pagination on (opened_at, case_id), newest first; the cursor is opaque."""
-    where, args = [], []
+    where: list[str] = []
+    args: list[Any] = []
     for name in _LISTABLE:
         if (value := filters.get(name)) is not None:
             args.append(value)

@@ -12,7 +12,9 @@ _COLUMNS = ("id, name, email, roles, tumor_groups, max_active, active_count, lan
             "regions, institution, timezone, active, last_assigned_at")
 
 
-async def candidates_for_update(conn: asyncpg.Connection, tumor_group: str | None) -> list[Specialist]:
+async def candidates_for_update(
+    conn: asyncpg.Connection, tumor_group: str | None
+) -> list[Specialist]:
     """Lock the tumour group's specialists (in id order, so lockers never deadlock)."""
     rows = await conn.fetch(
         f"SELECT {_COLUMNS} FROM specialists WHERE $1 = ANY(tumor_groups)"
