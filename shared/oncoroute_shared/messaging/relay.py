@@ -48,6 +48,7 @@ class OutboxRelay:
                 self._wake.clear()
             except asyncio.CancelledError:
                 if listener is not None and not listener.is_closed():
+                    await listener.remove_listener(f"{self._schema}_outbox", self.wake)
                     await self._pool.release(listener)
                 raise
             except Exception as exc:  # the database or broker is away: retry, lose nothing

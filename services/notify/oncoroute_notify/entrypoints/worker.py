@@ -23,7 +23,11 @@ def delivery_loop(runtime: Runtime):  # type: ignore[no-untyped-def]
         renderer = Renderer()
         pool = runtime.db()
         listener = await pool.acquire()
-        await listener.add_listener("notify_deliveries", lambda *_: wake.set())
+
+        def on_notify(*_: object) -> None:
+            wake.set()
+
+        await listener.add_listener("notify_deliveries", on_notify)
         try:
             while True:
                 try:
@@ -43,6 +47,7 @@ def delivery_loop(runtime: Runtime):  # type: ignore[no-untyped-def]
                     log.warning("delivery loop retrying after %s", type(exc).__name__)
                     await asyncio.sleep(1.0)
         finally:
+            await listener.remove_listener("notify_deliveries", on_notify)
             await pool.release(listener)
 
     run.__name__ = "delivery_loop"

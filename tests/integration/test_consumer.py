@@ -1,0 +1,102 @@
+"""Inbox-guarded processing against the real PostgreSQL: one effect per event, bounded
+retries, dead letters with the reason, and infrastructure failures never dead-lettered."""
+
+from __future__ import annotations
+
+import asyncpg
+import orjson
+import pytest
+
+from oncoroute_shared.envelope import encode, new_event
+from oncoroute_shared.messaging.consumer import Processor, Record, Subscription
+
+pytestmark = pytest.mark.integration
+
+
+def _record(value: bytes, offset: int = 7) -> Record:
+    return Record("cases", 2, offset, b"case-1", value)
+
+
+def _opened_event() -> bytes:
+    return encode(new_event("case.closed", source="test", subject="case-1",
+                            data={"case_id": "case-1", "reason": "withdrawn"}))
+
+
+async def _effect(conn: asyncpg.Connection, event, data) -> None:  # type: ignore[no-untyped-def]
+    await conn.execute("INSERT INTO effects (event_id, note) VALUES ($1, $2)", event.id,
+                       data.reason)
+
+
+async def _dead_letters(pool: asyncpg.Pool) -> list[asyncpg.Record]:
+    return await pool.fetch("SELECT key, value, headers FROM outbox WHERE topic = 'dead-letters'")
+
+
+async def test_redelivered_event_has_one_effect(scratch: asyncpg.Pool) -> None:
+    sub = Subscription("cases", {"case.closed": _effect}, consumer="t.cases")
+    processor = Processor(scratch, sub, max_attempts=3)
+    raw = _opened_event()
+    await processor.process(_record(raw, 1))
+    await processor.process(_record(raw, 1))  # redelivery after a lost commit
+    await processor.process(_record(raw, 9))  # a republished duplicate
+    assert await scratch.fetchval("SELECT count(*) FROM effects") == 1
+    assert await scratch.fetchval("SELECT count(*) FROM inbox") == 1
+
+
+@pytest.mark.parametrize(("raw", "reason"), [
+    (b"\x00\xffnot json", "not JSON"),
+    (b"[1, 2]", "not a JSON object"),
+    (orjson.dumps({"specversion": "1.0", "id": "x"}), "not a CloudEvents 1.0 event"),
+    (orjson.dumps({"specversion": "1.0", "id": "x", "source": "s", "time": "2026-01-01T00:00:00Z",
+                   "type": "com.example.other"}), "unknown event type"),
+    (encode(new_event("case.closed", source="t", subject="c", data={"case_id": 5})),
+     "invalid data"),
+])
+async def test_bad_message_is_dead_lettered_untouched_with_reason(
+    scratch: asyncpg.Pool, raw: bytes, reason: str
+) -> None:
+    sub = Subscription("cases", {"case.closed": _effect}, consumer="t.cases")
+    await Processor(scratch, sub, max_attempts=3).process(_record(raw))
+    [letter] = await _dead_letters(scratch)
+    headers = dict(letter["headers"])
+    assert bytes(letter["value"]) == raw
+    assert reason in headers["x-dead-letter-error"]
+    assert headers["x-dead-letter-consumer"] == "t.cases"
+    assert (headers["x-dead-letter-topic"], headers["x-dead-letter-partition"],
+            headers["x-dead-letter-offset"]) == ("cases", "2", "7")
+    assert await scratch.fetchval("SELECT count(*) FROM effects") == 0
+
+
+async def test_failing_handler_is_retried_then_dead_lettered(scratch: asyncpg.Pool) -> None:
+    calls = 0
+
+    async def broken(conn, event, data) -> None:  # type: ignore[no-untyped-def]
+        nonlocal calls
+        calls += 1
+        await conn.execute("INSERT INTO effects (event_id) VALUES ($1)", event.id)
+        raise ValueError("bug")
+
+    sub = Subscription("cases", {"case.closed": broken}, consumer="t.cases")
+    processor = Processor(scratch, sub, max_attempts=3)
+    rec = _record(_opened_event())
+    for _ in range(2):
+        with pytest.raises(ValueError):
+            await processor.process(rec)  # raised: the offset is not committed
+        assert await _dead_letters(scratch) == []
+    await processor.process(rec)
+    assert calls == 3
+    [letter] = await _dead_letters(scratch)
+    assert "handler failed 3 times: ValueError" in dict(letter["headers"])["x-dead-letter-error"]
+    assert await scratch.fetchval("SELECT count(*) FROM effects") == 0  # rolled back each time
+
+
+async def test_infrastructure_failure_is_never_dead_lettered(scratch: asyncpg.Pool) -> None:
+    async def database_away(conn, event, data) -> None:  # type: ignore[no-untyped-def]
+        raise ConnectionRefusedError("database away")
+
+    sub = Subscription("cases", {"case.closed": database_away}, consumer="t.cases")
+    processor = Processor(scratch, sub, max_attempts=2)
+    for _ in range(4):
+        with pytest.raises(ConnectionRefusedError):
+            await processor.process(_record(_opened_event()))
+    assert await _dead_letters(scratch) == []
+    assert await scratch.fetchval("SELECT count(*) FROM inbox") == 0

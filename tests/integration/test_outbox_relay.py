@@ -1,0 +1,76 @@
+"""The relay publishes committed outbox rows to the real broker, in commit order, woken by
+NOTIFY; uncommitted rows never leave."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from oncoroute_shared.embedded.stack import Infrastructure
+from oncoroute_shared.envelope import decode
+from oncoroute_shared.messaging.outbox import emit
+from oncoroute_shared.messaging.relay import OutboxRelay
+
+from ..support.kafka import events
+from ..support.waiting import eventually
+
+pytestmark = pytest.mark.integration
+
+
+class _Producer:
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self._p = producer
+
+    async def send(self, topic: str, *, value: bytes, key: bytes | None,
+                   headers: list[tuple[str, bytes]]) -> asyncio.Future:
+        return await self._p.send(topic, value=value, key=key, headers=headers)
+
+
+async def test_committed_events_leave_in_order_and_rolled_back_never(
+    scratch: asyncpg.Pool, infra: Infrastructure
+) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka, acks="all")
+    await producer.start()
+    schema = await scratch.fetchval("SELECT current_schema()")
+    relay = OutboxRelay(scratch, _Producer(producer), schema, batch_size=7)
+    task = asyncio.create_task(relay.run())
+    case_id = f"relay-{uuid.uuid4()}"
+    try:
+        async with scratch.acquire() as conn:
+            with pytest.raises(RuntimeError):
+                async with conn.transaction():
+                    await emit(conn, "case.closed", source="t", case_id=case_id,
+                               data={"case_id": case_id, "reason": "cancelled"})
+                    raise RuntimeError("rolled back")
+            sent = []
+            for _ in range(3):
+                async with conn.transaction():
+                    for _ in range(10):
+                        sent.append((await emit(conn, "case.updated", source="t",
+                                                case_id=case_id,
+                                                data={"case_id": case_id, "status": "ready"})).id)
+
+        async def arrived() -> list[str] | None:
+            got = [e.id for e in await events(infra.kafka or "", "cases")
+                   if e.subject == case_id]
+            return got if len(got) >= len(sent) else None
+
+        got = await eventually(arrived, timeout=30, what="relayed events")
+        assert got == sent
+        assert await scratch.fetchval("SELECT count(*) FROM outbox") == 0
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await producer.stop()
+
+
+def test_decode_roundtrip_of_relayed_bytes() -> None:
+    from oncoroute_shared.envelope import encode, new_event
+
+    event = new_event("case.updated", source="t", subject="c", data={"case_id": "c",
+                                                                      "status": "ready"})
+    assert decode(encode(event)) == event
