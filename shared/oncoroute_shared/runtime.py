@@ -88,6 +88,7 @@ def build_broker(spec: ServiceSpec, runtime: Runtime, parts: ServiceParts) -> Ka
         middlewares=[KafkaPrometheusMiddleware(registry=REGISTRY, app_name=spec.name)],
         description=spec.title,
         security=kafka_config.faststream_security(settings),
+        logger=logging.getLogger(f"oncoroute.{spec.name}.kafka"),
     )
     for sub in parts.subscriptions:
         sub.consumer = f"{spec.name}.{sub.topic}"
