@@ -19,7 +19,7 @@ up: install
 	$(VENV)/bin/oncoroute up --demo
 
 lint: install
-	$(VENV)/bin/ruff check shared services tests bench
+	$(VENV)/bin/ruff check shared services tests $(wildcard bench)
 	$(VENV)/bin/mypy shared/oncoroute_shared services/*/oncoroute_* --no-error-summary
 
 test: install lint
