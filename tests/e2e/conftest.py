@@ -1,7 +1,15 @@
-"""The four services as separate OS processes against the real broker and PostgreSQL."""
+"""The four services as separate OS processes against the real broker and PostgreSQL.
+
+`system` is the session-wide system on the default policy. A test module that needs another
+policy or settings (seconds-scale clocks, an SMTP server) starts its own isolated system with
+`start_system(...)`: its own embedded broker and PostgreSQL, so systems never share topics,
+consumer groups or schemas.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,7 +25,7 @@ from oncoroute_shared.embedded.stack import (
     wait_ready,
 )
 
-from ..support.stack import free_port
+from ..support.stack import free_port, start_infrastructure
 
 ROSTER = """id,name,email,roles,tumor_groups,max_active,languages,regions,institution,timezone
 e2e-breast-1,Dr Breast One,b1@example.org,medical_oncologist,breast,400,en,GB,Inst A,UTC
@@ -30,6 +38,7 @@ e2e-haem-1,Dr Haem One,h1@example.org,haematologist,haematologic,50,en,GB,Inst C
 class System:
     infra: Infrastructure
     services: dict[str, ServiceProcess]
+    env: dict[str, str]
 
     def url(self, name: str) -> str:
         return self.services[name].url
@@ -40,29 +49,49 @@ class System:
         svc.start()
         wait_ready([svc])
 
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return oncoroute(self.env, *args)
+
 
 def oncoroute(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    import os
-
     return subprocess.run([sys.executable, "-m", "oncoroute_shared.cli.main", *args],
                           env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
+
+
+@contextlib.contextmanager
+def start_system(infra: Infrastructure, workdir: Path, logs: Path, *, roster: str = ROSTER,
+                 env: dict[str, str] | None = None,
+                 services: tuple[str, ...] = SERVICES) -> Iterator[System]:
+    """Import `roster`, start `services` with `env` on `infra`, stop them afterwards."""
+    full_env = {**infra.env(), "CONSUMER_MAX_ATTEMPTS": "3", **(env or {})}
+    roster_file = workdir / "roster.csv"
+    roster_file.write_text(roster)
+    imported = oncoroute(full_env, "specialists", "import", str(roster_file))
+    assert imported.returncode == 0, imported.stderr
+    logs.mkdir(parents=True, exist_ok=True)
+    procs = {name: ServiceProcess(name, free_port(), full_env, logs / f"{name}.log").start()
+             for name in services}
+    try:
+        wait_ready(list(procs.values()), deadline_s=120)
+        yield System(infra, procs, full_env)
+    finally:
+        for svc in procs.values():
+            svc.stop()
+
+
+@contextlib.contextmanager
+def isolated_system(tmp: Path, logs: Path, **kwargs: object) -> Iterator[System]:
+    """A system with its own embedded broker and PostgreSQL (for a module's own policy)."""
+    infra = start_infrastructure(tmp / "data")
+    try:
+        with start_system(infra, tmp, logs, **kwargs) as system:  # type: ignore[arg-type]
+            yield system
+    finally:
+        infra.stop()
 
 
 @pytest.fixture(scope="session")
 def system(infra: Infrastructure, tmp_path_factory: pytest.TempPathFactory,
            artifacts: Path) -> Iterator[System]:
-    env = {**infra.env(), "ONCOROUTE_TIME_SCALE": "1", "CONSUMER_MAX_ATTEMPTS": "3"}
-    roster = tmp_path_factory.mktemp("roster") / "roster.csv"
-    roster.write_text(ROSTER)
-    imported = oncoroute(env, "specialists", "import", str(roster))
-    assert imported.returncode == 0, imported.stderr
-    logs = artifacts / "logs"
-    logs.mkdir(exist_ok=True)
-    services = {name: ServiceProcess(name, free_port(), env, logs / f"{name}.log").start()
-                for name in SERVICES}
-    try:
-        wait_ready(list(services.values()), deadline_s=120)
-        yield System(infra, services)
-    finally:
-        for svc in services.values():
-            svc.stop()
+    with start_system(infra, tmp_path_factory.mktemp("system"), artifacts / "logs") as system:
+        yield system

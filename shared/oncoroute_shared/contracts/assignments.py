@@ -50,6 +50,7 @@ class SeatOutcome(BaseModel):
     reviewer_id: str
     diagnosis: str | None = None
     treatment_plan: str | None = None
+    report_uri: str | None = None
 
 
 class CaseOpinionReady(BaseModel):

@@ -22,6 +22,9 @@ class SlaStep(BaseModel):
     tier: str
     step: str
     level: str | None = None
+    assignment_id: str | None = Field(None, description="For acceptance timers: the offer")
+    seat: str | None = None
+    reviewer_id: str | None = None
     audience: list[str] = Field(default_factory=list)
     deadline: datetime | None = None
     due_at: datetime | None = None

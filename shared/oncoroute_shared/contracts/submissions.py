@@ -31,6 +31,9 @@ class Patient(_Strict):
     sex: Sex
     language: str = Field("en", min_length=2, max_length=35, examples=["en", "hi"])
     country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2")
+    timezone: str | None = Field(
+        None, max_length=64, description="IANA time zone, for quiet hours", examples=["Europe/London"]
+    )
     contact: Contact = Field(default_factory=Contact)
     consent: Consent = Field(default_factory=Consent)
 
@@ -76,5 +79,9 @@ class Submission(_Strict):
     reasons: list[str] = Field(default_factory=list, max_length=20)
     records: list[Record] = Field(default_factory=list, max_length=200)
     referring_physician: ReferringPhysician | None = None
+    callback_url: str | None = Field(
+        None, max_length=2000, pattern=r"^https?://",
+        description="Where the submitting system wants status webhooks",
+    )
     urgent: bool = Field(False, description="The submitter marks the case urgent")
     urgent_reason: str | None = Field(None, max_length=1000)
