@@ -32,7 +32,8 @@ class Patient(_Strict):
     language: str = Field("en", min_length=2, max_length=35, examples=["en", "hi"])
     country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2")
     timezone: str | None = Field(
-        None, max_length=64, description="IANA time zone, for quiet hours", examples=["Europe/London"]
+        None, max_length=64, description="IANA time zone, for quiet hours",
+        examples=["Europe/London"],
     )
     contact: Contact = Field(default_factory=Contact)
     consent: Consent = Field(default_factory=Consent)
