@@ -13,9 +13,10 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import pytest
 
 from oncoroute_shared.embedded.stack import (
@@ -39,9 +40,15 @@ class System:
     infra: Infrastructure
     services: dict[str, ServiceProcess]
     env: dict[str, str]
+    intake_headers: dict[str, str] = field(default_factory=dict)
 
     def url(self, name: str) -> str:
         return self.services[name].url
+
+    def intake_client(self, timeout: float = 30) -> httpx.AsyncClient:
+        """An HTTP client for intake carrying the submitting system's credentials."""
+        return httpx.AsyncClient(base_url=self.url("intake"), headers=self.intake_headers,
+                                 timeout=timeout)
 
     def restart(self, name: str) -> None:
         svc = self.services[name]

@@ -28,7 +28,7 @@ async def _timeline_types(client: httpx.AsyncClient, case_id: str) -> set[str] |
 
 
 async def test_http_submission_flows_end_to_end(system: System) -> None:
-    async with httpx.AsyncClient(base_url=system.url("intake"), timeout=10) as client:
+    async with system.intake_client() as client:
         r = await client.post("/v1/cases", json=submission())
         assert r.status_code == 201, r.text
         case_id = r.json()["case_id"]
@@ -46,7 +46,7 @@ async def test_kafka_submission_flows_end_to_end(system: System) -> None:
                       data=doc)
     await publish(system.infra.kafka or "", "case-submissions",
                   [(doc["external_id"].encode(), encode(event))])
-    async with httpx.AsyncClient(base_url=system.url("intake"), timeout=10) as client:
+    async with system.intake_client() as client:
 
         async def opened() -> str | None:
             r = await client.get("/v1/cases", params={"source": doc["source"],

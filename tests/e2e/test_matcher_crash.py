@@ -7,7 +7,6 @@ import asyncio
 from collections import Counter
 
 import asyncpg
-import httpx
 import pytest
 
 from ..support.kafka import events
@@ -30,7 +29,7 @@ async def test_matcher_killed_mid_burst_assigns_every_case_exactly_once(system: 
     processed_sql = ("SELECT count(*) FROM matcher.seats s JOIN intake.cases c"
                      " ON c.case_id = s.case_id WHERE c.source = $1")
     try:
-        async with httpx.AsyncClient(base_url=system.url("intake"), timeout=30) as client:
+        async with system.intake_client() as client:
             sem = asyncio.Semaphore(10)
 
             async def submit(i: int) -> str:
