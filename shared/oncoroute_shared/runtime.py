@@ -20,6 +20,7 @@ from fastapi import APIRouter, FastAPI
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import REGISTRY
 
@@ -31,6 +32,7 @@ from .messaging.consumer import Processor, Record, Subscription
 from .messaging.relay import OutboxRelay
 from .observability import DEAD_LETTERS, health_router
 from .settings import ServiceSettings, load
+from .tracing import tracer_provider
 
 log = logging.getLogger("oncoroute.runtime")
 EMBEDDED_DATABASE = "postgresql://postgres@127.0.0.1:5433/oncoroute"
@@ -85,7 +87,10 @@ def build_broker(spec: ServiceSpec, runtime: Runtime, parts: ServiceParts) -> Ka
         client_id=f"oncoroute-{spec.name}",
         acks="all",
         enable_idempotence=settings.kafka_enable_idempotence,
-        middlewares=[KafkaPrometheusMiddleware(registry=REGISTRY, app_name=spec.name)],
+        middlewares=[
+            KafkaTelemetryMiddleware(tracer_provider=tracer_provider(spec.name)),
+            KafkaPrometheusMiddleware(registry=REGISTRY, app_name=spec.name),
+        ],
         description=spec.title,
         security=kafka_config.faststream_security(settings),
         logger=logging.getLogger(f"oncoroute.{spec.name}.kafka"),

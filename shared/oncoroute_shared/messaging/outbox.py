@@ -6,6 +6,7 @@ from typing import Any
 
 import asyncpg
 import orjson
+from opentelemetry import propagate
 from pydantic import BaseModel
 
 from ..contracts.registry import topic_for
@@ -16,9 +17,11 @@ async def enqueue(
     conn: asyncpg.Connection, topic: str, key: str | None, value: bytes,
     headers: list[tuple[str, str]] | None = None, event_id: str | None = None,
 ) -> None:
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)  # the trace continues when the relay publishes after commit
     await conn.execute(
         "INSERT INTO outbox (topic, key, value, headers, event_id) VALUES ($1, $2, $3, $4, $5)",
-        topic, key, value, [list(h) for h in headers or []], event_id,
+        topic, key, value, [list(h) for h in [*(headers or []), *carrier.items()]], event_id,
     )
 
 

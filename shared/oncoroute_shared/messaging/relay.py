@@ -5,18 +5,28 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from typing import Protocol
 
 import asyncpg
-from aiokafka import AIOKafkaProducer
+from opentelemetry import context as otel_context
+from opentelemetry import propagate
+
+from ..metrics import OUTBOX_AGE, OUTBOX_BACKLOG
 
 log = logging.getLogger("oncoroute.relay")
+_TRACE_HEADERS = {"traceparent", "tracestate", "baggage"}
+
+
+class Publisher(Protocol):
+    async def send(self, topic: str, *, value: bytes, key: bytes | None,
+                   headers: list[tuple[str, bytes]]) -> asyncio.Future: ...
 
 
 class OutboxRelay:
     """One relay per process; an advisory lock lets only one publish a schema's rows at a time,
     so events of a case leave in the order they were committed."""
 
-    def __init__(self, pool: asyncpg.Pool, producer: AIOKafkaProducer, schema: str,
+    def __init__(self, pool: asyncpg.Pool, producer: Publisher, schema: str,
                  batch_size: int = 500, safety_poll_s: float = 2.0) -> None:
         self._pool = pool
         self._producer = producer
@@ -41,6 +51,7 @@ class OutboxRelay:
                     await listener.add_listener(f"{self._schema}_outbox", self.wake)
                 while await self.drain_once():
                     pass
+                await self._observe_backlog()
                 try:
                     await asyncio.wait_for(self._wake.wait(), self._safety_poll)
                 except TimeoutError:
@@ -58,6 +69,13 @@ class OutboxRelay:
                     listener = None
                 await asyncio.sleep(1.0)
 
+    async def _observe_backlog(self) -> None:
+        row = await self._pool.fetchrow(
+            "SELECT count(*) AS n, EXTRACT(EPOCH FROM clock_timestamp() - min(created_at))"
+            " AS age FROM outbox WHERE published_at IS NULL")
+        OUTBOX_BACKLOG.set(row["n"])
+        OUTBOX_AGE.set(float(row["age"] or 0))
+
     async def drain_once(self) -> bool:
         """Publish one batch; True when a full batch went out (more may wait)."""
         async with self._pool.acquire() as conn, conn.transaction():
@@ -72,11 +90,16 @@ class OutboxRelay:
                 return False
             futures = []
             for row in rows:
-                futures.append(await self._producer.send(
-                    row["topic"], value=row["value"],
-                    key=row["key"].encode() if row["key"] is not None else None,
-                    headers=[(k, v.encode()) for k, v in row["headers"]],
-                ))
+                token = otel_context.attach(propagate.extract(dict(row["headers"])))
+                try:
+                    futures.append(await self._producer.send(
+                        row["topic"], value=row["value"],
+                        key=row["key"].encode() if row["key"] is not None else None,
+                        headers=[(k, v.encode()) for k, v in row["headers"]
+                                 if k not in _TRACE_HEADERS],
+                    ))
+                finally:
+                    otel_context.detach(token)
             await asyncio.gather(*futures)
             await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])",
                                [r["id"] for r in rows])
