@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=None,
                      help=f"HTTP port (defaults: {DEFAULT_PORTS})")
     run.set_defaults(func=_run)
+    importlib.import_module("oncoroute_shared.cli.feed").register(sub)  # demo-feed
 
     for service in SERVICES:
         module = importlib.import_module(f"oncoroute_{service}")
