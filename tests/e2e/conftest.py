@@ -75,12 +75,16 @@ def start_system(infra: Infrastructure, workdir: Path, logs: Path, *, roster: st
     roster_file.write_text(roster)
     imported = oncoroute(full_env, "specialists", "import", str(roster_file))
     assert imported.returncode == 0, imported.stderr
+    # The tests act as an operator: they submit for several sources and read every case.
+    key = oncoroute(full_env, "keys", "create", "--operator", "--name", "e2e-tests")
+    assert key.returncode == 0, key.stderr
+    headers = {"Authorization": f"Bearer {key.stdout.strip()}"}
     logs.mkdir(parents=True, exist_ok=True)
     procs = {name: ServiceProcess(name, free_port(), full_env, logs / f"{name}.log").start()
              for name in services}
     try:
         wait_ready(list(procs.values()), deadline_s=120)
-        yield System(infra, procs, full_env)
+        yield System(infra, procs, full_env, intake_headers=headers)
     finally:
         for svc in procs.values():
             svc.stop()

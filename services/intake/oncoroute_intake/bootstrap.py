@@ -8,17 +8,25 @@ from typing import Any
 from oncoroute_shared.policy import section
 from oncoroute_shared.runtime import Runtime, ServiceParts, ServiceSpec
 
-from .domain.policy import ClassificationPolicy
-from .entrypoints import http, kafka
+from .domain import codes
+from .domain.policy import ClassificationPolicy, IntakePolicy, RecordsPolicy
+from .entrypoints import fhir, http, kafka
+from .handlers import Rules
+from .settings import IntakeSettings
 
 
-def validate_policy(doc: dict[str, Any]) -> ClassificationPolicy:
-    return section(doc, "classification", ClassificationPolicy)
+def validate_policy(doc: dict[str, Any]) -> IntakePolicy:
+    return IntakePolicy(classification=section(doc, "classification", ClassificationPolicy),
+                        records=section(doc, "records", RecordsPolicy))
 
 
 def build(runtime: Runtime) -> ServiceParts:
-    runtime.on_start(lambda: runtime.state.update(policy=validate_policy(runtime.policy)))
-    return ServiceParts(subscriptions=kafka.subscriptions(runtime), routers=[http.router(runtime)])
+    def start() -> None:
+        runtime.state["rules"] = Rules(validate_policy(runtime.policy), codes.load())
+
+    runtime.on_start(start)
+    return ServiceParts(subscriptions=kafka.subscriptions(runtime),
+                        routers=[http.router(runtime), fhir.router(runtime)])
 
 
 SPEC = ServiceSpec(
@@ -27,5 +35,6 @@ SPEC = ServiceSpec(
     default_port=8081,
     migrations=Path(__file__).parent / "migrations",
     build=build,
+    settings_cls=IntakeSettings,
     validate_policy=validate_policy,
 )

@@ -1,68 +1,167 @@
-"""What happens when a submission or another service's event arrives."""
+"""What happens when a submission, a record, a withdrawal or another service's event arrives:
+load, decide (domain), store and emit in the caller's transaction."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 
-from oncoroute_shared.contracts.cases import CaseOpened, CaseRejected, Problem
-from oncoroute_shared.contracts.submissions import Submission
+from oncoroute_shared.contracts.cases import (
+    CaseClosed,
+    CaseOpened,
+    CaseRejected,
+    CaseUpdated,
+    Problem,
+)
+from oncoroute_shared.contracts.submissions import Record, Submission
 from oncoroute_shared.envelope import CloudEvent
 from oncoroute_shared.messaging.outbox import emit
 
 from .adapters import cases
+from .domain.access import Principal
 from .domain.classification import classify
-from .domain.policy import ClassificationPolicy
+from .domain.policy import IntakePolicy
+from .domain.records import completeness, status_for
+from .domain.validation import check_submission
 
 SOURCE = "oncoroute/intake"
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The policy and the ICD-10 code sets every decision is made with."""
+
+    policy: IntakePolicy
+    is_valid_code: Callable[[str], bool]
 
 
 @dataclass(frozen=True)
 class Opened:
     case_id: str
     created: bool
+    status: str = ""
+    missing_records: tuple[str, ...] = ()
 
 
-async def open_case(
-    conn: asyncpg.Connection, sub: Submission, policy: ClassificationPolicy,
-    now: datetime | None = None,
-) -> Opened:
+class CaseNotFound(LookupError):
+    """No such case, or not one the caller may see."""
+
+
+class CaseClosedError(Exception):
+    """The case is closed; it takes no more records."""
+
+
+async def open_case(conn: asyncpg.Connection, sub: Submission, rules: Rules,
+                    now: datetime | None = None) -> Opened:
     """Open the case once per (source, external_id), in the caller's transaction."""
     now = now or datetime.now(UTC)
-    classification = classify(sub, policy)
+    classification = classify(sub, rules.policy.classification)
+    check = completeness(sub.reasons, sub.first_opinion.proposed_treatments,
+                         (r.kind for r in sub.records), rules.policy.records)
+    status = status_for(check.complete, classification.fast_progressing)
+    missing = check.missing_records
     case_id = str(uuid.uuid4())
-    status = "ready"
-    if not await cases.insert_case(conn, case_id, sub, classification, status, now):
+    if not await cases.insert_case(conn, case_id, sub, classification, status, missing, now):
         existing = await cases.case_id_for(conn, sub.source, sub.external_id)
         assert existing is not None
         return Opened(existing, created=False)
     event = await emit(
         conn, "case.opened", source=SOURCE, case_id=case_id,
-        data=CaseOpened(case_id=case_id, opened_at=now, status=status,
-                        classification=classification, submission=sub),
+        data=CaseOpened(case_id=case_id, opened_at=now, status=status,  # type: ignore[arg-type]
+                        classification=classification, missing_records=missing,
+                        submission=sub),
     )
     await cases.add_to_timeline(conn, event)
-    return Opened(case_id, created=True)
+    return Opened(case_id, created=True, status=status, missing_records=tuple(missing))
 
 
-async def reject_submission(
-    conn: asyncpg.Connection, event: CloudEvent, problems: list[dict[str, str]]
-) -> None:
+async def _visible_case(conn: asyncpg.Connection, case_id: str,
+                        principal: Principal) -> dict[str, Any]:
+    case = await cases.lock_case(conn, case_id)
+    if case is None or not principal.may_read(case["source"]):
+        raise CaseNotFound(case_id)
+    return case
+
+
+async def add_records(conn: asyncpg.Connection, case_id: str, new: list[Record],
+                      principal: Principal, rules: Rules,
+                      now: datetime | None = None) -> dict[str, Any]:
+    """Add records (a repeat of one already held is ignored); `case.updated` when any is new."""
+    now = now or datetime.now(UTC)
+    case = await _visible_case(conn, case_id, principal)
+    if case["status"] == "closed":
+        raise CaseClosedError(case_id)
+    sub = Submission.model_validate(case["submission"])
+    held = {(r.kind, r.uri) for r in sub.records}
+    added: list[Record] = []
+    for record in new:
+        if (record.kind, record.uri) not in held:
+            held.add((record.kind, record.uri))
+            added.append(record)
+    records = [*sub.records, *added]
+    check = completeness(sub.reasons, sub.first_opinion.proposed_treatments,
+                         (r.kind for r in records), rules.policy.records)
+    status = status_for(check.complete, case["fast_progressing"])
+    result = {"case_id": case_id, "status": status, "missing_records": check.missing_records,
+              "records_added": [r.kind for r in added]}
+    if not added:
+        return result
+    await cases.save_records(conn, case_id, [r.model_dump(mode="json") for r in records],
+                             status, check.missing_records, now)
+    event = await emit(conn, "case.updated", source=SOURCE, case_id=case_id,
+                       data=CaseUpdated.model_validate(result))
+    await cases.add_to_timeline(conn, event)
+    return result
+
+
+async def withdraw(conn: asyncpg.Connection, case_id: str, principal: Principal,
+                   now: datetime | None = None) -> dict[str, Any]:
+    """Close the case as withdrawn, once; withdrawing a closed case changes nothing."""
+    now = now or datetime.now(UTC)
+    case = await _visible_case(conn, case_id, principal)
+    if case["status"] == "closed":
+        return {"case_id": case_id, "status": "closed", "reason": case["close_reason"]}
+    await cases.close(conn, case_id, "withdrawn", now)
+    event = await emit(conn, "case.closed", source=SOURCE, case_id=case_id,
+                       data=CaseClosed(case_id=case_id, reason="withdrawn"))
+    await cases.add_to_timeline(conn, event)
+    return {"case_id": case_id, "status": "closed", "reason": "withdrawn"}
+
+
+async def on_submitted(conn: asyncpg.Connection, event: CloudEvent, rules: Rules) -> None:
+    """A `case.submitted` from Kafka: open it, or answer `case.rejected` listing every problem."""
+    sub, problems = check_submission(event.data, rules.is_valid_code)
+    if sub is None:
+        await reject(conn, event, problems)
+        return
+    await open_case(conn, sub, rules)
+
+
+async def reject(conn: asyncpg.Connection, event: CloudEvent, problems: list[Problem]) -> None:
     """A submission that parsed as a CloudEvent but failed validation: answer on `cases`."""
     data = event.data if isinstance(event.data, dict) else {}
     source = data.get("source") if isinstance(data.get("source"), str) else None
     external_id = data.get("external_id") if isinstance(data.get("external_id"), str) else None
+    source, external_id = (_printable(source, 100), _printable(external_id, 200))
     await emit(
         conn, "case.rejected", source=SOURCE,
         case_id=f"rejected:{source or '-'}:{external_id or event.id}"[:200],
         data=CaseRejected(source=source, external_id=external_id, submission_event_id=event.id,
-                          errors=[Problem(**p) for p in problems]),
+                          errors=problems),
     )
 
 
+def _printable(value: str | None, limit: int) -> str | None:
+    if value is None or "\x00" in value or not value.isprintable():
+        return None
+    return value[:limit]
+
+
 async def record_on_timeline(conn: asyncpg.Connection, event: CloudEvent, _data: object) -> None:
-    if event.subject:
+    if event.subject and "\x00" not in event.subject:
         await cases.add_to_timeline(conn, event)

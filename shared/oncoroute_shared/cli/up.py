@@ -42,9 +42,9 @@ def up(args: argparse.Namespace) -> int:
             print(f"{svc.name:8s} {svc.url}  (health {svc.url}/readyz, logs {svc.log_path})")
         feeder = None
         if args.demo:
-            from .demo import DemoFeed
+            from .demo import DemoFeed, demo_api_key
 
-            feeder = DemoFeed(services[0].url, args.demo_rate, stop)
+            feeder = DemoFeed(services[0].url, args.demo_rate, stop, api_key=demo_api_key(env))
             feeder.start()
             print(f"demo feed: {args.demo_rate} submissions/s to {services[0].url}/v1/cases")
         print("OncoRoute is up. Ctrl-C stops everything.", flush=True)

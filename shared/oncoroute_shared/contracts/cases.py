@@ -19,14 +19,24 @@ class Classification(BaseModel):
     fast_progressing: bool
     rule: str = Field(description="The policy rule that decided the tier")
     needs_triage: bool = Field(False, description="Could not be classified; operators look")
+    matched_on: str | None = Field(
+        None, examples=["icd10", "morphology", "description", "urgent", "default"],
+        description="What in the submission matched the rule",
+    )
 
 
 class CaseOpened(BaseModel):
+    """`status` is `ready` when the case may be routed now (complete, or fast-progressing
+    with records still missing) and `awaiting_records` otherwise."""
+
     case_id: str
     opened_at: datetime
     status: CaseStatus
     classification: Classification
-    missing_records: list[str] = Field(default_factory=list)
+    missing_records: list[str] = Field(
+        default_factory=list, description="Record kinds still needed (any one per requirement)",
+        examples=[["pathology_report", "pathology_slides"]],
+    )
     submission: Submission
 
 
@@ -43,9 +53,13 @@ class CaseRejected(BaseModel):
 
 
 class CaseUpdated(BaseModel):
+    """Records were added: `status: ready` once nothing is missing (or for a fast-progressing
+    case that was already routable)."""
+
     case_id: str
     status: CaseStatus
     missing_records: list[str] = Field(default_factory=list)
+    records_added: list[str] = Field(default_factory=list, description="Kinds just added")
 
 
 class CaseClosed(BaseModel):

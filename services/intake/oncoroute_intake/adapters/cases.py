@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import datetime
 from typing import Any
 
@@ -12,20 +14,47 @@ from oncoroute_shared.contracts.submissions import Submission
 from oncoroute_shared.envelope import CloudEvent
 
 
+class BadCursor(ValueError):
+    """The listing cursor was not one this service handed out."""
+
+
 async def insert_case(
     conn: asyncpg.Connection, case_id: str, sub: Submission, c: Classification, status: str,
-    now: datetime,
+    missing: list[str], now: datetime,
 ) -> bool:
     """Insert unless (source, external_id) exists; True when this call created the case."""
     created = await conn.fetchval(
         """INSERT INTO cases (case_id, source, external_id, status, tier, tumor_group,
-               fast_progressing, rule, needs_triage, submission, opened_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
+               fast_progressing, rule, needs_triage, matched_on, missing_records, submission,
+               opened_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
            ON CONFLICT (source, external_id) DO NOTHING RETURNING true""",
         case_id, sub.source, sub.external_id, status, c.tier, c.tumor_group,
-        c.fast_progressing, c.rule, c.needs_triage, sub.model_dump(mode="json"), now,
+        c.fast_progressing, c.rule, c.needs_triage, c.matched_on, missing,
+        sub.model_dump(mode="json"), now,
     )
     return bool(created)
+
+
+async def lock_case(conn: asyncpg.Connection, case_id: str) -> dict[str, Any] | None:
+    row = await conn.fetchrow("SELECT * FROM cases WHERE case_id = $1 FOR UPDATE", case_id)
+    return dict(row) if row else None
+
+
+async def save_records(conn: asyncpg.Connection, case_id: str, records: list[dict[str, Any]],
+                       status: str, missing: list[str], now: datetime) -> None:
+    await conn.execute(
+        """UPDATE cases SET submission = jsonb_set(submission, '{records}', $2::jsonb),
+               status = $3, missing_records = $4, updated_at = $5 WHERE case_id = $1""",
+        case_id, records, status, missing, now,
+    )
+
+
+async def close(conn: asyncpg.Connection, case_id: str, reason: str, now: datetime) -> None:
+    await conn.execute(
+        "UPDATE cases SET status = 'closed', close_reason = $2, closed_at = $3, updated_at = $3"
+        " WHERE case_id = $1", case_id, reason, now,
+    )
 
 
 async def case_id_for(conn: asyncpg.Connection, source: str, external_id: str) -> str | None:
@@ -76,7 +105,7 @@ async def list_cases(conn: asyncpg.Connection, filters: dict[str, str | None],
     args.append(limit + 1)
     rows = await conn.fetch(
         "SELECT case_id, source, external_id, status, tier, tumor_group, fast_progressing,"
-        " needs_triage, opened_at FROM cases"
+        " rule, needs_triage, missing_records, opened_at, updated_at FROM cases"
         + (" WHERE " + " AND ".join(where) if where else "")
         + f" ORDER BY opened_at DESC, case_id DESC LIMIT ${len(args)}", *args,
     )
@@ -86,18 +115,16 @@ async def list_cases(conn: asyncpg.Connection, filters: dict[str, str | None],
 
 
 def _encode_cursor(row: dict[str, Any]) -> str:
-    import base64
-
     raw = f"{row['opened_at'].isoformat()}|{row['case_id']}".encode()
     return base64.urlsafe_b64encode(raw).decode()
 
 
 def _decode_cursor(cursor: str) -> tuple[datetime, str, str]:
-    import base64
-    import binascii
-
     try:
         opened, _, case_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return datetime.fromisoformat(opened), "|", case_id
+        at = datetime.fromisoformat(opened)
     except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise ValueError("invalid cursor") from None
+        raise BadCursor("not a cursor from this listing") from None
+    if at.tzinfo is None or not case_id or "\x00" in case_id:
+        raise BadCursor("not a cursor from this listing")
+    return at, "|", case_id
