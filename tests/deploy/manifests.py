@@ -122,14 +122,14 @@ def merge(base: Any, patch: Any, key: str = "") -> Any:
         return out
     if isinstance(base, list) and isinstance(patch, list) and key in _MERGE_KEYS:
         field = _MERGE_KEYS[key]
-        out = copy.deepcopy(base)
+        items = copy.deepcopy(base)
         for item in patch:
-            same = [i for i, b in enumerate(out) if b.get(field) == item.get(field)]
+            same = [i for i, b in enumerate(items) if b.get(field) == item.get(field)]
             if same:
-                out[same[0]] = merge(out[same[0]], item)
+                items[same[0]] = merge(items[same[0]], item)
             else:
-                out.append(copy.deepcopy(item))
-        return out
+                items.append(copy.deepcopy(item))
+        return items
     return copy.deepcopy(patch)
 
 
