@@ -16,11 +16,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_infrastructure(data_dir: Path) -> Infrastructure:
-    return Infrastructure(
-        data_dir,
-        kafka=os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None,
-        database_url=os.environ.get("DATABASE_URL") or None,
-        broker_port=free_port(),
-        pg_port=free_port(),
-    ).start()
+def start_infrastructure(data_dir: Path, tries: int = 3) -> Infrastructure:
+    """Free ports are picked then bound by the servers: another process may take one in
+    between, so a start that fails on its port is retried on new ones."""
+    for attempt in range(tries):
+        infra = Infrastructure(
+            data_dir,
+            kafka=os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None,
+            database_url=os.environ.get("DATABASE_URL") or None,
+            broker_port=free_port(),
+            pg_port=free_port(),
+        )
+        try:
+            return infra.start()
+        except (RuntimeError, TimeoutError):
+            infra.stop()
+            if attempt == tries - 1:
+                raise
+    raise AssertionError("unreachable")

@@ -95,14 +95,19 @@ class EmbeddedPostgres:
             )
             if done.returncode != 0:
                 raise RuntimeError(f"initdb failed: {done.stderr.strip()}")
-        log = open(self.data_dir / "postgres.log", "ab")  # noqa: SIM115
+        log_path = self.data_dir / "postgres.log"
+        log = open(log_path, "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [_bin("postgres"), "-D", str(self.pgdata), "-h", self.host, "-p", str(self.port),
-             "-k", str(self.pgdata), "-c", "max_connections=300", "-c", "fsync=on",
-             "-c", "shared_buffers=256MB"],
+             "-c", "unix_socket_directories=", "-c", "max_connections=300",
+             "-c", "shared_buffers=128MB"],
             **_identity(user), cwd="/", stdout=log, stderr=log, start_new_session=True,
         )
-        wait_for_port(self.host, self.port, 30, self.proc)
+        try:
+            wait_for_port(self.host, self.port, 30, self.proc)
+        except (RuntimeError, TimeoutError) as exc:
+            tail = log_path.read_text(errors="replace").strip().splitlines()[-3:]
+            raise RuntimeError(f"embedded PostgreSQL did not start: {exc}: {tail}") from None
         self._ensure_database()
         return self
 
