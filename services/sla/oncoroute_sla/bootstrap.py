@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
+
+import asyncpg
 
 from oncoroute_shared.policy import section
 from oncoroute_shared.runtime import Runtime, ServiceParts, ServiceSpec
 
 from .domain.policy import SlaPolicy
 from .entrypoints import http, kafka
+from .entrypoints.timer_loop import TimerLoop
+from .handlers.firing import fire_due
+
+log = logging.getLogger("oncoroute.sla")
 
 
 def validate_policy(doc: dict[str, Any]) -> SlaPolicy:
@@ -17,8 +24,25 @@ def validate_policy(doc: dict[str, Any]) -> SlaPolicy:
 
 
 def build(runtime: Runtime) -> ServiceParts:
-    runtime.on_start(lambda: runtime.state.update(policy=validate_policy(runtime.policy)))
-    return ServiceParts(subscriptions=kafka.subscriptions(runtime), routers=[http.router(runtime)])
+    def start() -> None:
+        scale = runtime.settings.oncoroute_time_scale
+        policy = validate_policy(runtime.policy).scaled(scale)
+        runtime.state["policy"] = policy
+        log.info("sla clocks at time scale %s: %s", scale, ", ".join(
+            f"{name} {t.turnaround} (accept within {t.acceptance_timeout})"
+            for name, t in sorted(policy.tiers.items())))
+
+    async def timers() -> None:
+        policy: SlaPolicy = runtime.state["policy"]
+
+        async def fire(conn: asyncpg.Connection, limit: int) -> Any:
+            return await fire_due(conn, policy, limit)
+
+        await TimerLoop(runtime.db(), fire, f"{runtime.name}_timers").run()
+
+    runtime.on_start(start)
+    return ServiceParts(subscriptions=kafka.subscriptions(runtime),
+                        routers=[http.router(runtime)], loops=[timers])
 
 
 SPEC = ServiceSpec(

@@ -16,7 +16,10 @@ class SlaStarted(BaseModel):
 
 
 class SlaStep(BaseModel):
-    """`sla.warning`, `sla.escalated`, `sla.breached`, `sla.paused`, `sla.resumed`, `sla.met`."""
+    """`sla.warning`, `sla.escalated`, `sla.breached`, `sla.paused`, `sla.resumed`, `sla.met`,
+    `sla.acceptance_expired`. `step` names the timer uniquely per case (`warning:0.5`,
+    `escalation:1`, `escalation:2:repeat:1`, `breach`, `acceptance:<assignment id>`,
+    `records:1`, `expedite`, `met`, `paused`, `resumed`); `audience` says who is to be told."""
 
     case_id: str
     tier: str
@@ -30,3 +33,11 @@ class SlaStep(BaseModel):
     due_at: datetime | None = None
     fired_at: datetime
     lateness_seconds: float = 0.0
+    fraction: float | None = Field(
+        None, description="Share of the turnaround elapsed at the step (breach: 1.0)")
+    repeat: int | None = Field(
+        None, description="Escalations: 0 for the level itself, N for its Nth repeat")
+    on_time: bool | None = Field(
+        None, description="`sla.met`: the opinion landed within the turnaround")
+    turnaround_seconds: float | None = Field(
+        None, description="`sla.met`: the actual turnaround in seconds, pauses excluded")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -36,6 +37,22 @@ async def emit(
         [("content-type", "application/cloudevents+json")], event.id,
     )
     return event
+
+
+async def emit_many(
+    conn: asyncpg.Connection, items: Sequence[tuple[str, str, BaseModel | dict[str, Any]]], *,
+    source: str,
+) -> list[CloudEvent]:
+    """`emit` for several `(short type, case id, data)` in one round trip, kept in order."""
+    events = [new_event(short, source=source, subject=case_id, data=data)
+              for short, case_id, data in items]
+    await conn.executemany(
+        "INSERT INTO outbox (topic, key, value, headers, event_id) VALUES ($1, $2, $3, $4, $5)",
+        [(topic_for(short), case_id, encode(event),
+          [["content-type", "application/cloudevents+json"]], event.id)
+         for (short, case_id, _), event in zip(items, events, strict=True)],
+    )
+    return events
 
 
 def dumps(value: Any) -> bytes:

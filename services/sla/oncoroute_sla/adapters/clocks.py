@@ -1,25 +1,71 @@
-"""SQL for clocks and timers (sla's schema only)."""
+"""SQL for clocks and their history (sla's schema only)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 import asyncpg
 
-from ..domain.clock import Deadline
+from ..domain.clock import Clock, ClockState
+
+_COLUMNS = ("case_id, tier, tumor_group, state, case_status, opened_at, started_at, deadline,"
+            " turnaround_seconds, paused_at, paused_seconds, stopped_at, on_time,"
+            " actual_turnaround_seconds")
 
 
-async def create_running(conn: asyncpg.Connection, case_id: str, tumor_group: str | None,
-                         opened_at: datetime, d: Deadline) -> bool:
-    created = await conn.fetchval(
-        """INSERT INTO clocks (case_id, tier, tumor_group, state, opened_at, started_at,
-               deadline, turnaround_seconds)
-           VALUES ($1, $2, $3, 'running', $4, $5, $6, $7)
-           ON CONFLICT DO NOTHING RETURNING true""",
-        case_id, d.tier, tumor_group, opened_at, d.started_at, d.deadline,
-        d.turnaround.total_seconds(),
+def _clock(row: asyncpg.Record) -> Clock:
+    actual = row["actual_turnaround_seconds"]
+    return Clock(
+        case_id=row["case_id"], tier=row["tier"], tumor_group=row["tumor_group"],
+        state=ClockState(row["state"]), case_status=row["case_status"],
+        opened_at=row["opened_at"], turnaround=timedelta(seconds=row["turnaround_seconds"]),
+        started_at=row["started_at"], deadline=row["deadline"], paused_at=row["paused_at"],
+        paused_for=timedelta(seconds=row["paused_seconds"]), stopped_at=row["stopped_at"],
+        on_time=row["on_time"],
+        actual_turnaround=None if actual is None else timedelta(seconds=actual),
     )
-    if created:
-        await conn.execute("INSERT INTO timers (case_id, step, due_at) VALUES ($1, 'breach', $2)",
-                           case_id, d.deadline)
+
+
+def _values(c: Clock) -> tuple[Any, ...]:
+    return (c.case_id, c.tier, c.tumor_group, c.state.value, c.case_status, c.opened_at,
+            c.started_at, c.deadline, c.turnaround.total_seconds(), c.paused_at,
+            c.paused_for.total_seconds(), c.stopped_at, c.on_time,
+            None if c.actual_turnaround is None else c.actual_turnaround.total_seconds())
+
+
+async def lock(conn: asyncpg.Connection, case_id: str) -> Clock | None:
+    """The case's clock, locked until the transaction ends (one change at a time)."""
+    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM clocks WHERE case_id = $1 FOR UPDATE",
+                              case_id)
+    return None if row is None else _clock(row)
+
+
+async def get_many(conn: asyncpg.Connection, case_ids: list[str]) -> dict[str, Clock]:
+    rows = await conn.fetch(f"SELECT {_COLUMNS} FROM clocks WHERE case_id = ANY($1::text[])",
+                            case_ids)
+    return {r["case_id"]: _clock(r) for r in rows}
+
+
+async def insert(conn: asyncpg.Connection, clock: Clock) -> bool:
+    """Create the clock; False when the case already has one (a redelivered event)."""
+    created = await conn.fetchval(
+        f"INSERT INTO clocks ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
+        " $11, $12, $13, $14) ON CONFLICT (case_id) DO NOTHING RETURNING true", *_values(clock))
     return bool(created)
+
+
+async def save(conn: asyncpg.Connection, clock: Clock) -> None:
+    await conn.execute(
+        "UPDATE clocks SET tier = $2, tumor_group = $3, state = $4, case_status = $5,"
+        " opened_at = $6, started_at = $7, deadline = $8, turnaround_seconds = $9,"
+        " paused_at = $10, paused_seconds = $11, stopped_at = $12, on_time = $13,"
+        " actual_turnaround_seconds = $14 WHERE case_id = $1", *_values(clock))
+
+
+async def record(conn: asyncpg.Connection, case_id: str, at: datetime, what: str,
+                 detail: dict[str, Any] | None = None) -> None:
+    """One line of the clock's history (ids, times and reasons only: no clinical data)."""
+    await conn.execute(
+        "INSERT INTO clock_history (case_id, at, what, detail) VALUES ($1, $2, $3, $4)",
+        case_id, at, what, detail or {})

@@ -1,17 +1,54 @@
-"""Sla's subscriptions."""
+"""Sla's subscriptions: intake's case events and the matcher's assignment events."""
 
 from __future__ import annotations
 
-from oncoroute_shared.messaging.consumer import Subscription
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+from oncoroute_shared.envelope import CloudEvent
+from oncoroute_shared.messaging.consumer import Handler, Subscription
 from oncoroute_shared.runtime import Runtime
 from oncoroute_shared.topics import Topic
 
-from .. import handlers
+from ..handlers import assignments, cases
+
+ANSWERS = {"assignment.accepted": "accepted", "assignment.declined": "declined",
+           "assignment.completed": "completed", "assignment.expired": "expired"}
 
 
 def subscriptions(runtime: Runtime) -> list[Subscription]:
-    async def on_opened(conn, event, case) -> None:  # type: ignore[no-untyped-def]
-        await handlers.on_case_opened(conn, event, case, runtime.state["policy"],
-                                      runtime.settings.oncoroute_time_scale)
+    def policy() -> Any:
+        return runtime.state["policy"]
 
-    return [Subscription(Topic.CASES, {"case.opened": on_opened})]
+    def now() -> datetime:
+        return datetime.now(UTC)
+
+    async def opened(conn: asyncpg.Connection, event: CloudEvent, data: Any) -> None:
+        await cases.on_case_opened(conn, event, data, policy(), now())
+
+    async def updated(conn: asyncpg.Connection, event: CloudEvent, data: Any) -> None:
+        await cases.on_case_updated(conn, event, data, policy(), now())
+
+    async def closed(conn: asyncpg.Connection, event: CloudEvent, data: Any) -> None:
+        await cases.on_case_closed(conn, event, data, now())
+
+    async def offered(conn: asyncpg.Connection, event: CloudEvent, data: Any) -> None:
+        await assignments.on_offered(conn, event, data, policy(), now())
+
+    def answered(status: str) -> Handler:
+        async def handle(conn: asyncpg.Connection, event: CloudEvent, data: Any) -> None:
+            await assignments.on_answered(conn, event, data, status, now())
+        return handle
+
+    async def opinion(conn: asyncpg.Connection, event: CloudEvent, data: Any) -> None:
+        await assignments.on_opinion_ready(conn, event, data, now())
+
+    return [
+        Subscription(Topic.CASES, {"case.opened": opened, "case.updated": updated,
+                                   "case.closed": closed}),
+        Subscription(Topic.ASSIGNMENTS, {
+            "assignment.offered": offered, "case.opinion_ready": opinion,
+            **{short: answered(status) for short, status in ANSWERS.items()}}),
+    ]

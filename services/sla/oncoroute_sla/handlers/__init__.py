@@ -1,0 +1,3 @@
+"""What happens to clocks and timers when events arrive or timers fall due."""
+
+SOURCE = "oncoroute/sla"
