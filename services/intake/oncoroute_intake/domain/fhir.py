@@ -78,7 +78,7 @@ def _parse(doc: Any) -> Any:
             Problem(path=".".join(["Bundle", *(str(p) for p in e["loc"])]), message=e["msg"])
             for e in exc.errors(include_url=False, include_input=False)
         ]) from None
-    except (KeyError, ValueError, TypeError) as exc:  # e.g. an unknown resourceType
+    except Exception as exc:  # untrusted input: e.g. an unknown resourceType is a KeyError
         raise FhirInvalid([Problem(path="Bundle.entry",
                                    message=f"not a FHIR R4 resource ({type(exc).__name__})")]) \
             from None

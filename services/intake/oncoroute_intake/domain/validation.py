@@ -27,7 +27,7 @@ def problems_of(exc: ValidationError, prefix: str = "") -> list[Problem]:
     return out
 
 
-def _unstorable(doc: Any, path: str = "", depth: int = 0) -> list[Problem]:
+def unstorable(doc: Any, path: str = "", depth: int = 0) -> list[Problem]:
     """NUL characters cannot be stored (PostgreSQL text and jsonb refuse them)."""
     if depth > MAX_DEPTH:
         return [Problem(path=path or "(root)", message="nested too deeply")]
@@ -36,12 +36,12 @@ def _unstorable(doc: Any, path: str = "", depth: int = 0) -> list[Problem]:
             if "\x00" in doc else []
     if isinstance(doc, dict):
         return [p for k, v in doc.items()
-                for p in _unstorable(v, f"{path}.{k}" if path else str(k), depth + 1)] + \
+                for p in unstorable(v, f"{path}.{k}" if path else str(k), depth + 1)] + \
             [p for k in doc if isinstance(k, str) and "\x00" in k
              for p in [Problem(path=path or "(root)", message="a key contains a NUL character")]]
     if isinstance(doc, list):
         return [p for i, v in enumerate(doc)
-                for p in _unstorable(v, f"{path}.{i}" if path else str(i), depth + 1)]
+                for p in unstorable(v, f"{path}.{i}" if path else str(i), depth + 1)]
     return []
 
 
@@ -70,7 +70,7 @@ def check_submission(doc: Any, is_valid_code: IsValidCode,
         return None, [Problem(path="(root)", message="must be a JSON object")]
     if source is not None and "source" not in doc:
         doc = {"source": source, **doc}
-    problems = _unstorable(doc)
+    problems = unstorable(doc)
     if problems:
         return None, problems
     problems = _semantic(doc, is_valid_code)

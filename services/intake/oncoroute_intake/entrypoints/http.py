@@ -16,7 +16,7 @@ from oncoroute_shared.runtime import Runtime
 from .. import handlers
 from ..adapters import cases
 from ..domain.access import Principal
-from ..domain.validation import check_submission, problems_of
+from ..domain.validation import check_submission, problems_of, unstorable
 from .auth import authenticator
 from .problems import (
     ProblemError,
@@ -135,6 +135,8 @@ def router(runtime: Runtime) -> APIRouter:
                           who: Principal = Depends(authenticate)) -> dict[str, Any]:
         case_id = _case_id(case_id)
         doc = await read_json(request, runtime.settings.intake_max_body_bytes, JSON)
+        if problems := unstorable(doc):
+            raise invalid(problems, "request")
         try:
             addition = RecordsAddition.model_validate(doc)
         except ValidationError as exc:
