@@ -11,11 +11,15 @@ import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
-pytestmark = pytest.mark.unit
+from oncoroute_shared.cli.demo import DEMO_SOURCE
+
+from ..e2e.conftest import isolated_system
 
 
 class Intake(ThreadingHTTPServer):
@@ -67,6 +71,7 @@ def feed(url: str, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=60, env=env)
 
 
+@pytest.mark.unit
 def test_sends_the_given_number_of_submissions_with_the_key(intake: Intake) -> None:
     url = f"http://127.0.0.1:{intake.server_address[1]}"
     out = feed(url, "--count", "5", "--api-key", "k-123")
@@ -75,22 +80,47 @@ def test_sends_the_given_number_of_submissions_with_the_key(intake: Intake) -> N
     assert {(path, auth) for path, auth, _ in intake.received} == {("/v1/cases", "Bearer k-123")}
     ids = {body["external_id"] for _, _, body in intake.received}
     assert len(ids) == 5 and {body["source"] for _, _, body in intake.received} == {
-        "demo-hospital"}
+        DEMO_SOURCE}
     assert out.stdout.splitlines()[-1] == f"sent 5 submissions to {url}"
     assert "201 case-5" in out.stdout
 
 
+@pytest.mark.unit
 def test_stops_at_the_first_refusal_and_says_why(refusing_intake: Intake) -> None:
     url = f"http://127.0.0.1:{refusing_intake.server_address[1]}"
     out = feed(url, "--count", "5")
     assert out.returncode == 1
     assert len(refusing_intake.received) == 1
     assert refusing_intake.received[0][1] == ""  # no key given, none sent
-    assert "HTTP 401 (pass --api-key or set ONCOROUTE_API_KEY)" in out.stdout
+    assert "HTTP 401 (use --create-key, --api-key or ONCOROUTE_API_KEY)" in out.stdout
 
 
+@pytest.mark.unit
 def test_reports_an_unreachable_intake() -> None:
     with ThreadingHTTPServer(("127.0.0.1", 0), _Handler) as closed:
         port = closed.server_address[1]
     out = feed(f"http://127.0.0.1:{port}", "--count", "1")
     assert out.returncode == 1 and "intake unreachable" in out.stdout
+
+
+@pytest.mark.e2e
+def test_feeds_a_real_intake_with_a_key_it_creates(tmp_path: Path, artifacts: Path) -> None:
+    """What the compose demo runs, against a real intake on its own broker and PostgreSQL."""
+    with isolated_system(tmp_path, artifacts / "logs" / "demo-feed",
+                         services=("intake",)) as system:
+        out = subprocess.run(
+            [sys.executable, "-m", "oncoroute_shared.cli.main", "demo-feed", "--create-key",
+             "--roster", "--count", "4", "--rate", "20", "--intake-url", system.url("intake")],
+            capture_output=True, text=True, timeout=120, env={**os.environ, **system.env})
+        assert out.returncode == 0, out.stdout + out.stderr
+        lines = out.stdout.splitlines()
+        assert lines[0].startswith("imported ") and lines[-1].startswith("sent 4 submissions")
+        case_ids = [line.split()[1] for line in lines[1:-1] if line.startswith("201 ")]
+        assert case_ids, out.stdout
+        operator = system.cli("keys", "create", "--operator", "--name", "demo-feed-test")
+        assert operator.returncode == 0, operator.stderr
+        headers = {"Authorization": f"Bearer {operator.stdout.strip()}"}
+        for case_id in case_ids:
+            got = httpx.get(f"{system.url('intake')}/v1/cases/{case_id}", headers=headers,
+                            timeout=30)
+            assert got.status_code == 200 and got.json()["source"] == DEMO_SOURCE

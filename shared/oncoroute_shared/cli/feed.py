@@ -3,7 +3,7 @@
 For a system that is already running (the docker-compose stack, a Kubernetes namespace), where
 `oncoroute up --demo` is not the one starting it:
 
-    docker compose run --rm intake oncoroute demo-feed --roster --api-key KEY --rate 1
+    docker compose run --rm intake oncoroute demo-feed --roster --create-key --rate 1
 
 Unlike the background feed of `oncoroute up --demo`, this one reports every answer intake gives
 and stops at the first refusal (a wrong key, a bad URL), so a mistake is seen at once.
@@ -17,7 +17,7 @@ import random
 import threading
 from typing import Any
 
-from .demo import load_demo_roster, synthetic_submission
+from .demo import demo_api_key, load_demo_roster, synthetic_submission
 
 
 def register(sub: Any) -> None:
@@ -28,6 +28,9 @@ def register(sub: Any) -> None:
                       help="intake API key (default $ONCOROUTE_API_KEY), sent as a Bearer token")
     feed.add_argument("--rate", type=float, default=0.5, help="submissions per second")
     feed.add_argument("--count", type=int, default=0, help="stop after this many (0: until ^C)")
+    feed.add_argument("--create-key", action="store_true",
+                      help="create a fresh demo key first (`oncoroute keys create`, needs "
+                           "DATABASE_URL); the previous demo key is revoked")
     feed.add_argument("--roster", action="store_true",
                       help="first import the demo specialist roster (needs DATABASE_URL)")
     feed.add_argument("--seed", type=int, default=7, help="random seed of the synthetic cases")
@@ -39,7 +42,8 @@ def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
 
     if args.roster:
         print(f"imported {load_demo_roster({})} demo specialists", flush=True)
-    headers = {"Authorization": f"Bearer {args.api_key}"} if args.api_key else {}
+    key = demo_api_key({}) if args.create_key else args.api_key
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
     stop = stop or threading.Event()
     interval = 1.0 / max(args.rate, 0.01)
     rng = random.Random(args.seed)
@@ -73,6 +77,6 @@ def _submit(client: Any, submission: dict[str, Any]) -> int | None:
         body = response.json() if "json" in response.headers.get("content-type", "") else {}
         print(f"{code} {body.get('case_id') or body.get('title', '')}", flush=True)
         return int(code)
-    hint = " (pass --api-key or set ONCOROUTE_API_KEY)" if code in (401, 403) else ""
+    hint = " (use --create-key, --api-key or ONCOROUTE_API_KEY)" if code in (401, 403) else ""
     print(f"intake refused the submission: HTTP {code}{hint}", flush=True)
     return None
