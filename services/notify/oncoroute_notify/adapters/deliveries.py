@@ -1,48 +1,84 @@
-"""SQL for deliveries (notify's schema only)."""
+"""SQL for deliveries (notify's schema only).
+
+A worker leases due rows (a short transaction), sends without holding a connection, then
+records the outcome only if it still holds the lease. A crashed worker's lease runs out and
+the row is sent again: at least once, with the delivery id as every channel's idempotency key.
+"""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
 
 from ..domain.messages import Message
+from ..domain.schedule import Decision, Status
+
+DUE = ("pending", "retrying", "deferred")
 
 
-async def plan(conn: asyncpg.Connection, source_event_id: str, case_id: str, m: Message,
-               now: datetime) -> bool:
+async def plan(conn: asyncpg.Connection, *, source_event_id: str, event_type: str,
+               case_id: str, message: Message, status: Status, due_at: datetime,
+               now: datetime) -> str | None:
+    """Record one delivery; None when (event, recipient, channel) already has one, ever."""
+    delivery_id = str(uuid.uuid4())
     created = await conn.fetchval(
-        """INSERT INTO deliveries (delivery_id, source_event_id, case_id, audience, channel,
-               recipient, template, context, status, due_at, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $9)
+        """INSERT INTO deliveries (delivery_id, source_event_id, source_event_type, case_id,
+               audience, channel, recipient, template, context, urgency, locale, quiet_tz,
+               status, due_at, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
            ON CONFLICT (source_event_id, recipient, channel) DO NOTHING RETURNING true""",
-        str(uuid.uuid4()), source_event_id, case_id, m.audience, m.channel, m.recipient,
-        m.template, m.context, now,
+        delivery_id, source_event_id, event_type, case_id, message.audience, message.channel,
+        message.recipient, message.template, message.context, message.urgency, message.locale,
+        message.quiet_tz, status, due_at, now,
     )
-    return bool(created)
+    return delivery_id if created else None
 
 
-async def claim_due(conn: asyncpg.Connection, now: datetime, limit: int) -> list[dict[str, Any]]:
-    """Lock due deliveries; concurrent workers skip each other's rows."""
+async def lease_due(conn: asyncpg.Connection, channel: str, now: datetime, limit: int,
+                    lease: timedelta) -> list[dict[str, Any]]:
+    """Lease up to `limit` due deliveries of `channel`; concurrent workers skip each other's.
+    The attempt is counted here, so a message that crashes its worker still runs out."""
     rows = await conn.fetch(
-        """SELECT * FROM deliveries WHERE status IN ('pending', 'retrying', 'deferred')
-           AND due_at <= $1 ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED""", now, limit,
+        """UPDATE deliveries d SET lease_until = $3, lease_token = $4, attempts = attempts + 1
+           WHERE d.delivery_id IN (
+               SELECT delivery_id FROM deliveries
+               WHERE channel = $1 AND status = ANY($5::text[]) AND due_at <= $2
+                 AND (lease_until IS NULL OR lease_until <= $2)
+               ORDER BY due_at LIMIT $6 FOR UPDATE SKIP LOCKED)
+           RETURNING d.*""",
+        channel, now, now + lease, str(uuid.uuid4()), list(DUE), limit,
     )
     return [dict(r) for r in rows]
 
 
-async def next_due(conn: asyncpg.Connection) -> datetime | None:
+async def next_due(conn: asyncpg.Connection, channels: list[str]) -> datetime | None:
     return await conn.fetchval(
-        "SELECT min(due_at) FROM deliveries WHERE status IN ('pending', 'retrying', 'deferred')"
+        """SELECT min(GREATEST(due_at, COALESCE(lease_until, due_at))) FROM deliveries
+           WHERE status = ANY($1::text[]) AND channel = ANY($2::text[])""",
+        list(DUE), channels,
     )
 
 
-async def mark(conn: asyncpg.Connection, delivery_id: str, status: str, attempts: int,
-               error: str | None, due_at: datetime, sent_at: datetime | None) -> None:
-    await conn.execute(
-        """UPDATE deliveries SET status = $2, attempts = $3, last_error = $4, due_at = $5,
-               sent_at = $6 WHERE delivery_id = $1""",
-        delivery_id, status, attempts, error, due_at, sent_at,
+async def finish(conn: asyncpg.Connection, row: dict[str, Any], decision: Decision,
+                 now: datetime) -> bool:
+    """Record the outcome if this worker still holds the lease; False if it lost it."""
+    done = await conn.fetchval(
+        """UPDATE deliveries SET status = $3, last_error = $4, due_at = $5, sent_at = $6,
+               lease_until = NULL, lease_token = NULL, updated_at = $7
+           WHERE delivery_id = $1 AND lease_token = $2 RETURNING true""",
+        row["delivery_id"], row["lease_token"], decision.status, decision.error,
+        decision.due_at, now if decision.status == "sent" else None, now,
     )
+    return bool(done)
+
+
+async def for_case(conn: asyncpg.Connection, case_id: str) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        """SELECT delivery_id, source_event_id, source_event_type, audience, channel,
+               recipient, template, urgency, locale, status, attempts, last_error, due_at,
+               created_at, sent_at
+           FROM deliveries WHERE case_id = $1 ORDER BY created_at, delivery_id""", case_id)
+    return [dict(r) for r in rows]

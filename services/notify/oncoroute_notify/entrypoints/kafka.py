@@ -1,17 +1,32 @@
-"""Notify's subscriptions."""
+"""Notify's subscriptions: every event that may mean a message, on three topics."""
 
 from __future__ import annotations
 
-from oncoroute_shared.messaging.consumer import Subscription
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+from oncoroute_shared.envelope import CloudEvent
+from oncoroute_shared.messaging.consumer import Handler, Subscription
 from oncoroute_shared.runtime import Runtime
 from oncoroute_shared.topics import Topic
 
-from .. import handlers
+from ..handlers import events
+
+TOPICS: dict[Topic, tuple[str, ...]] = {
+    Topic.CASES: ("case.opened", "case.updated", "case.closed"),
+    Topic.ASSIGNMENTS: ("assignment.offered", "assignment.accepted", "assignment.declined",
+                        "assignment.expired", "assignment.completed", "assignment.released",
+                        "case.opinion_ready", "case.unmatched"),
+    Topic.SLA_EVENTS: ("sla.warning", "sla.escalated", "sla.breached",
+                       "sla.acceptance_expired"),
+}
 
 
 def subscriptions(runtime: Runtime) -> list[Subscription]:
-    async def on_offered(conn, event, offer) -> None:  # type: ignore[no-untyped-def]
-        await handlers.on_assignment_offered(conn, event, offer,
-                                             runtime.settings.matcher_public_url)
+    async def handle(conn: asyncpg.Connection, event: CloudEvent, data: Any) -> None:
+        await events.on_event(conn, event, data, runtime.state["deps"], datetime.now(UTC))
 
-    return [Subscription(Topic.ASSIGNMENTS, {"assignment.offered": on_offered})]
+    handler: Handler = handle
+    return [Subscription(topic, dict.fromkeys(kinds, handler)) for topic, kinds in TOPICS.items()]

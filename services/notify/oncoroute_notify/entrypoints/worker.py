@@ -1,65 +1,123 @@
-"""The delivery loop: sleeps until the next delivery is due or a new one is planned."""
+"""The delivery loop: lease due deliveries channel by channel and send each in its own task,
+so a slow or failing channel never holds up the others. Wakes when a delivery is planned
+(LISTEN), when a send finishes, or when the next one falls due."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from datetime import UTC, datetime
+import random
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
 
 from oncoroute_shared.runtime import Runtime
 
-from .. import handlers
 from ..adapters import deliveries
-from ..adapters.channels import email_channel
+from ..adapters.channels import Channel, build_channels
 from ..adapters.templates import Renderer
+from ..handlers import Deps
+from ..handlers.deliver import deliver
 
 log = logging.getLogger("oncoroute.notify.worker")
+IDLE_S = 5.0
 
 
-def delivery_loop(runtime: Runtime):  # type: ignore[no-untyped-def]
-    async def run() -> None:
-        wake = asyncio.Event()
-        email = email_channel(runtime.settings)
-        renderer = Renderer()
-        pool = runtime.db()
-        listener = await pool.acquire()
+class Dispatcher:
+    def __init__(self, pool: asyncpg.Pool, channels: dict[str, Channel], renderer: Renderer,
+                 deps: Deps, concurrency: int,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 rng: random.Random | None = None) -> None:
+        self._pool, self._channels, self._renderer = pool, channels, renderer
+        self._deps, self._slots, self._clock = deps, concurrency, clock
+        self._rng = rng or random.Random()
+        self._inflight: dict[str, set[asyncio.Task[None]]] = {c: set() for c in channels}
+        self.wake = asyncio.Event()
+
+    def _free(self, channel: str) -> int:
+        return self._slots - len(self._inflight[channel])
+
+    async def dispatch_due(self) -> None:
+        for name, channel in self._channels.items():
+            free = self._free(name)
+            if free <= 0:
+                continue
+            async with self._pool.acquire() as conn, conn.transaction():
+                rows = await deliveries.lease_due(
+                    conn, name, self._clock(), free, timedelta(seconds=channel.timeout_s + 30))
+            for row in rows:
+                task = asyncio.create_task(self._send(row, channel))
+                self._inflight[name].add(task)
+                task.add_done_callback(functools.partial(self._done, name))
+
+    async def _send(self, row: dict[str, Any], channel: Channel) -> None:
+        try:
+            await deliver(self._pool, row, channel, self._renderer, self._deps, self._rng,
+                          self._clock)
+        except asyncpg.PostgresError as exc:  # the lease runs out and the row is tried again
+            log.warning("delivery %s not recorded: %s", row["delivery_id"], type(exc).__name__)
+        except (OSError, asyncpg.InterfaceError) as exc:
+            log.warning("delivery %s not recorded: %s", row["delivery_id"], type(exc).__name__)
+
+    def _done(self, channel: str, task: asyncio.Task[None]) -> None:
+        self._inflight[channel].discard(task)
+        self.wake.set()
+
+    async def seconds_to_next(self) -> float:
+        free = [c for c in self._channels if self._free(c) > 0]
+        if not free:
+            return IDLE_S  # a finishing send wakes us
+        async with self._pool.acquire() as conn:
+            due = await deliveries.next_due(conn, free)
+        if due is None:
+            return IDLE_S
+        return min(IDLE_S, max(0.0, (due - self._clock()).total_seconds()))
+
+    async def run(self) -> None:
+        listener = await self._pool.acquire()
 
         def on_notify(*_: object) -> None:
-            wake.set()
+            self.wake.set()
 
         await listener.add_listener("notify_deliveries", on_notify)
         try:
             while True:
                 try:
-                    await _drain(runtime, email, renderer)
-                    async with pool.acquire() as conn:
-                        due = await deliveries.next_due(conn)
-                    timeout = 5.0 if due is None else max(
-                        0.0, (due - datetime.now(UTC)).total_seconds())
-                    try:
-                        await asyncio.wait_for(wake.wait(), min(timeout, 5.0))
-                    except TimeoutError:
-                        pass
-                    wake.clear()
+                    self.wake.clear()
+                    await self.dispatch_due()
+                    timeout = await self.seconds_to_next()
+                    if timeout > 0:
+                        try:
+                            await asyncio.wait_for(self.wake.wait(), timeout)
+                        except TimeoutError:
+                            pass
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
                     log.warning("delivery loop retrying after %s", type(exc).__name__)
                     await asyncio.sleep(1.0)
         finally:
+            await self.drain()
             await listener.remove_listener("notify_deliveries", on_notify)
-            await pool.release(listener)
+            await self._pool.release(listener)
+
+    async def drain(self) -> None:
+        """Let sends in flight finish (on shutdown), then close the channels."""
+        pending = [t for tasks in self._inflight.values() for t in tasks]
+        if pending:
+            await asyncio.wait(pending, timeout=10)
+        for channel in self._channels.values():
+            await channel.close()
+
+
+def delivery_loop(runtime: Runtime):  # type: ignore[no-untyped-def]
+    async def run() -> None:
+        dispatcher = Dispatcher(runtime.db(), build_channels(runtime.settings), Renderer(),
+                                runtime.state["deps"], runtime.settings.notify_concurrency)
+        await dispatcher.run()
 
     run.__name__ = "delivery_loop"
     return run
-
-
-async def _drain(runtime: Runtime, email, renderer) -> None:  # type: ignore[no-untyped-def]
-    while True:
-        async with runtime.db().acquire() as conn, conn.transaction():
-            now = datetime.now(UTC)
-            rows = await deliveries.claim_due(conn, now, 20)
-            for row in rows:
-                await handlers.deliver(conn, row, email, renderer, now)
-        if len(rows) < 20:
-            return

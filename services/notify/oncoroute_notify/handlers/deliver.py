@@ -1,0 +1,95 @@
+"""Send one leased delivery and record the outcome: sent, retry later, or give up with
+`notification.failed`, a dead letter and an operator alert, all in one transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from jinja2 import TemplateError
+
+from oncoroute_shared.contracts.notifications import NotificationOutcome
+from oncoroute_shared.envelope import encode
+from oncoroute_shared.messaging.dead_letters import dead_letter
+from oncoroute_shared.messaging.outbox import emit
+from oncoroute_shared.metrics import NOTIFICATIONS
+from oncoroute_shared.topics import Topic
+
+from ..adapters import deliveries
+from ..adapters.channels import Channel, PermanentDeliveryError, RetryableError
+from ..adapters.templates import Renderer
+from ..domain import rules
+from ..domain.schedule import Decision, Outcome, after_attempt
+from . import SOURCE, Deps
+from .events import store
+
+log = logging.getLogger("oncoroute.notify.deliver")
+CONSUMER = "notify.deliveries"
+
+
+async def attempt(row: dict[str, Any], channel: Channel, renderer: Renderer) -> tuple[
+        Outcome, str | None]:
+    """One try. Errors name a code or an exception type, never the message or recipient."""
+    try:
+        outgoing = renderer.render(delivery_id=row["delivery_id"], recipient=row["recipient"],
+                                   template=row["template"], channel=row["channel"],
+                                   locale=row["locale"], context=row["context"])
+    except (TemplateError, KeyError) as exc:
+        return "permanent", f"template {row['template']}: {type(exc).__name__}"
+    try:
+        async with asyncio.timeout(channel.timeout_s + 5):
+            await channel.send(outgoing)
+    except RetryableError as exc:
+        return "retryable", str(exc)
+    except PermanentDeliveryError as exc:
+        return "permanent", str(exc)
+    except TimeoutError:
+        return "retryable", f"{channel.name} timed out"
+    except Exception as exc:  # an adapter bug must not stop the worker; retry, then give up
+        log.exception("channel %s failed on delivery %s", channel.name, row["delivery_id"])
+        return "retryable", f"{channel.name} {type(exc).__name__}"
+    return "sent", None
+
+
+async def deliver(pool: asyncpg.Pool, row: dict[str, Any], channel: Channel,
+                  renderer: Renderer, deps: Deps, rng: random.Random,
+                  clock: Callable[[], datetime]) -> Decision | None:
+    """Returns the decision recorded, or None when another worker took the lease over."""
+    outcome, error = await attempt(row, channel, renderer)
+    now = clock()
+    decision = after_attempt(outcome, error, row["attempts"], now, deps.policy.retry, rng,
+                             row["urgency"], row["quiet_tz"], deps.policy.quiet_hours)
+    async with pool.acquire() as conn, conn.transaction():
+        if not await deliveries.finish(conn, row, decision, now):
+            log.warning("delivery %s: lease lost, outcome not recorded", row["delivery_id"])
+            return None
+        await record(conn, row, decision, deps, now)
+    NOTIFICATIONS.labels(row["channel"], decision.status).inc()
+    return decision
+
+
+async def record(conn: asyncpg.Connection, row: dict[str, Any], decision: Decision, deps: Deps,
+                 now: datetime) -> None:
+    if decision.status not in ("sent", "failed"):
+        return
+    outcome = NotificationOutcome(
+        delivery_id=row["delivery_id"], case_id=row["case_id"],
+        source_event_id=row["source_event_id"], audience=row["audience"],
+        channel=row["channel"], template=row["template"], attempts=row["attempts"],
+        error=decision.error)
+    event = await emit(conn, f"notification.{decision.status}", source=SOURCE,
+                       case_id=row["case_id"], data=outcome)
+    if not decision.gave_up:
+        return
+    log.warning("delivery %s gave up: %s", row["delivery_id"], decision.error)
+    await dead_letter(conn, consumer=CONSUMER, topic=Topic.NOTIFICATIONS, partition=-1,
+                      offset=-1, key=row["case_id"].encode(), value=encode(event),
+                      error=f"delivery {row['delivery_id']} {decision.error}")
+    alerts = rules.delivery_failed({**row, "error": decision.error}, deps.policy, deps.links)
+    await store(conn, row["delivery_id"], "notification.failed", row["case_id"], alerts, deps,
+                now)
