@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from oncoroute_shared.cli.main import load_spec
 from oncoroute_shared.topics import ALL_TOPICS
@@ -180,3 +181,24 @@ def test_topic_init_creates_every_topic_the_system_uses(services: dict[str, Any]
     working = {p for name, (p, _) in topics.items() if name != "dead-letters"}
     assert {str(p) for p in working} == {services["intake"]["environment"]
                                          ["KAFKA_TOPIC_PARTITIONS"]}
+
+
+def test_prometheus_and_grafana_find_their_files_where_they_are_mounted(
+        services: dict[str, Any]) -> None:
+    def mounts(name: str) -> dict[str, Path]:
+        return {v["target"]: Path(v["source"]) for v in services[name]["volumes"]
+                if v["type"] == "bind"}
+
+    prometheus = mounts("prometheus")
+    config_dir = prometheus["/etc/prometheus"]
+    config = yaml.safe_load((config_dir / "prometheus.yml").read_text())
+    for pattern in config.get("rule_files", []):
+        assert list(config_dir.glob(pattern)), f"rule file {pattern} is not in {config_dir}"
+    grafana = mounts("grafana")
+    provisioning = grafana["/etc/grafana/provisioning"]
+    for provider_file in (provisioning / "dashboards").glob("*.yml"):
+        for provider in yaml.safe_load(provider_file.read_text())["providers"]:
+            assert provider["options"]["path"] in grafana, provider["options"]["path"]
+    (datasource,) = yaml.safe_load(
+        (provisioning / "datasources" / "prometheus.yml").read_text())["datasources"]
+    assert datasource["url"] == "http://prometheus:9090"
