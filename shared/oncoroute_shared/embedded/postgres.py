@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .broker import wait_for_port
+from .broker import ensure_port_free, wait_for_port
 
 PG_USER = "oncoroute_pg"  # postgres refuses to run as root
 
@@ -96,6 +96,9 @@ class EmbeddedPostgres:
             if done.returncode != 0:
                 raise RuntimeError(f"initdb failed: {done.stderr.strip()}")
         log_path = self.data_dir / "postgres.log"
+        log_path.touch()
+        offset = log_path.stat().st_size
+        ensure_port_free(self.host, self.port)
         log = open(log_path, "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [_bin("postgres"), "-D", str(self.pgdata), "-h", self.host, "-p", str(self.port),
@@ -104,12 +107,29 @@ class EmbeddedPostgres:
             **_identity(user), cwd="/", stdout=log, stderr=log, start_new_session=True,
         )
         try:
+            self._wait_ready(log_path, offset)
             wait_for_port(self.host, self.port, 30, self.proc)
         except (RuntimeError, TimeoutError) as exc:
             tail = log_path.read_text(errors="replace").strip().splitlines()[-3:]
             raise RuntimeError(f"embedded PostgreSQL did not start: {exc}: {tail}") from None
         self._ensure_database()
         return self
+
+    def _wait_ready(self, log_path: Path, offset: int, deadline_s: float = 30) -> None:
+        """Our server, not another one on the same port: wait for its own log to say so."""
+        import time
+
+        end = time.monotonic() + deadline_s
+        while time.monotonic() < end:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"postgres exited with {self.proc.returncode}")
+            with open(log_path, "rb") as f:
+                f.seek(offset)
+                if b"ready to accept connections" in f.read():
+                    return
+            time.sleep(0.05)
+        raise TimeoutError("postgres did not become ready")
 
     def _ensure_database(self) -> None:
         import time
