@@ -1,0 +1,60 @@
+"""Start the embedded stack and the four services for a benchmark run (same code as `up`)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from oncoroute_shared.embedded.stack import SERVICES, Infrastructure, ServiceProcess, wait_ready
+
+GROUPS = ["breast", "thoracic", "gastrointestinal", "haematologic", "genitourinary", "neuro"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def roster(n: int = 60) -> str:
+    lines = ["id,name,email,roles,tumor_groups,max_active,languages,regions,institution,timezone"]
+    for i in range(n):
+        group = GROUPS[i % len(GROUPS)]
+        lines.append(f"b{i},Dr Bench {i},b{i}@example.org,medical_oncologist;pathologist;"
+                     f"haematopathologist;radiologist;surgical_oncologist;haematologist,"
+                     f"{group},100000,en,GB,Inst {i},UTC")
+    return "\n".join(lines) + "\n"
+
+
+def cli(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "oncoroute_shared.cli.main", *args],
+                          env={**os.environ, **env}, capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+@contextlib.contextmanager
+def running_system(
+    extra_env: dict[str, str] | None = None, services: tuple[str, ...] = SERVICES
+) -> Iterator[tuple[Infrastructure, dict[str, ServiceProcess]]]:
+    with tempfile.TemporaryDirectory(prefix="oncoroute-bench-") as tmp:
+        infra = Infrastructure(Path(tmp), broker_port=free_port(), pg_port=free_port()).start()
+        env = {**infra.env(), "LOG_LEVEL": "WARNING", **(extra_env or {})}
+        try:
+            (Path(tmp) / "roster.csv").write_text(roster())
+            cli(env, "specialists", "import", str(Path(tmp) / "roster.csv"))
+            procs = {name: ServiceProcess(name, free_port(), env, Path(tmp) / f"{name}.log").start()
+                     for name in services}
+            try:
+                wait_ready(list(procs.values()), deadline_s=120)
+                yield infra, procs
+            finally:
+                for p in procs.values():
+                    p.stop()
+        finally:
+            infra.stop()
