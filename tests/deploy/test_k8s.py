@@ -194,7 +194,7 @@ def test_each_workload_reaches_only_kafka_postgres_dns_and_its_own_channel(
     core = {"kube-system:UDP/53", "kube-system:TCP/53", f"kafka:TCP/{kafka_port}",
             "postgres:TCP/5432"}
     expected = {"intake": core, "matcher": core, "sla": core,
-                "notify": core | {"0.0.0.0/0:TCP/587"},
+                "notify": core | {"0.0.0.0/0:TCP/587", "0.0.0.0/0:TCP/443"},
                 "oncoroute-kafka-topics": core - {"postgres:TCP/5432"}}
     for workload in (d for d in base if d["kind"] in ("Deployment", "Job")):
         labels = workload["spec"]["template"]["metadata"]["labels"]
@@ -284,7 +284,10 @@ def _environment(docs: list[dict[str, Any]], deployment: dict[str, Any],
         if "value" in var:
             env[var["name"]] = var["value"]
         elif ref := var["valueFrom"].get("secretKeyRef"):
-            env[var["name"]] = secrets[ref["name"]][ref["key"]]
+            value = secrets[ref["name"]].get(ref["key"])
+            assert value is not None or ref.get("optional"), f"{ref} is not in the examples"
+            if value is not None:
+                env[var["name"]] = value
         else:
             ref = var["valueFrom"]["configMapKeyRef"]
             env[var["name"]] = find(docs, "ConfigMap", ref["name"])["data"][ref["key"]]
