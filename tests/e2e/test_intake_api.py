@@ -285,3 +285,15 @@ async def test_the_same_submission_racing_over_http_and_kafka_opens_one_case(
 
     opened = await eventually(opened_events, what="case.opened for every raced case")
     assert sorted(e.subject or "" for e in opened) == sorted(by_external.values())
+
+
+async def test_the_submission_is_published_as_json_schema(system: System) -> None:
+    import jsonschema_rs
+
+    async with system.intake_client() as client:
+        r = await client.get("/v1/schemas/submission")
+    assert r.status_code == 200
+    validator = jsonschema_rs.validator_for(r.json())
+    assert validator.is_valid(submission())
+    assert not validator.is_valid(submission(reasons=["curiosity"]))
+    assert not validator.is_valid(submission(records=[{"kind": "x_ray", "uri": "u"}]))

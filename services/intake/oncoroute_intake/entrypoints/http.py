@@ -97,6 +97,12 @@ def router(runtime: Runtime) -> APIRouter:
             result |= {"status": opened.status, "missing_records": list(opened.missing_records)}
         return result
 
+    @api.get("/schemas/submission", summary="The v1 submission as JSON Schema (2020-12)")
+    async def submission_schema(_who: Principal = Depends(authenticate)) -> dict[str, Any]:
+        return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+                "$id": "https://oncoroute.org/schemas/submission.v1.json",
+                **Submission.model_json_schema()}
+
     @api.get("/cases", summary="Cases, newest first, filtered, with cursor pagination")
     async def list_cases(
         status: CaseStatus | None = None,
