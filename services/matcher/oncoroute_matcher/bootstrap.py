@@ -8,8 +8,9 @@ from typing import Any
 from oncoroute_shared.policy import section
 from oncoroute_shared.runtime import Runtime, ServiceParts, ServiceSpec
 
-from .domain.panel import MatchingPolicy
+from .domain.panel import Deadlines, MatchingConfig, MatchingPolicy
 from .entrypoints import http, kafka
+from .entrypoints.dispatcher import Dispatcher
 
 
 def validate_policy(doc: dict[str, Any]) -> MatchingPolicy:
@@ -17,8 +18,20 @@ def validate_policy(doc: dict[str, Any]) -> MatchingPolicy:
 
 
 def build(runtime: Runtime) -> ServiceParts:
-    runtime.on_start(lambda: runtime.state.update(policy=validate_policy(runtime.policy)))
-    return ServiceParts(subscriptions=kafka.subscriptions(runtime), routers=[http.router(runtime)])
+    def configure() -> None:
+        runtime.state["config"] = MatchingConfig(
+            validate_policy(runtime.policy), Deadlines.from_policy(runtime.policy),
+            runtime.settings.oncoroute_time_scale)
+
+    runtime.on_start(configure)
+    dispatcher = Dispatcher(runtime.db, lambda: runtime.state["config"])
+    runtime.state["dispatcher"] = dispatcher
+
+    async def dispatch_waiting_seats() -> None:
+        await dispatcher.run()
+
+    return ServiceParts(subscriptions=kafka.subscriptions(runtime),
+                        routers=[http.router(runtime)], loops=[dispatch_waiting_seats])
 
 
 SPEC = ServiceSpec(

@@ -11,6 +11,7 @@ class Reviewer(BaseModel):
     id: str
     name: str
     email: str | None = None
+    phone: str | None = None
 
 
 class AssignmentOffered(BaseModel):
@@ -22,10 +23,17 @@ class AssignmentOffered(BaseModel):
     tier: str
     reviewer: Reviewer
     offered_at: datetime
+    roles: list[str] = Field(
+        default_factory=list, description="Roles that may take the seat (empty: any)")
+    fast_progressing: bool = False
+    deadline: datetime | None = Field(None, description="When the case's opinion is due")
+    finishes_in_time: bool | None = Field(
+        None, description="The reviewer's queue lets them finish before the deadline")
 
 
 class AssignmentChanged(BaseModel):
-    """`assignment.accepted`, `.declined`, `.expired`, `.completed`."""
+    """`assignment.accepted`, `.declined`, `.expired`, `.completed`, `.released` (the case
+    was withdrawn, or an operator reassigned the seat)."""
 
     assignment_id: str
     case_id: str
@@ -43,6 +51,10 @@ class CaseUnmatched(BaseModel):
     reasons: dict[str, int] = Field(
         description="Why nobody was eligible, in counts", examples=[{"at_capacity": 3}]
     )
+    summary: str | None = Field(
+        None, description="The reasons in words", examples=["3 at capacity, 1 on leave"])
+    tier: str | None = None
+    waiting_since: datetime | None = None
 
 
 class SeatOutcome(BaseModel):
@@ -51,6 +63,8 @@ class SeatOutcome(BaseModel):
     diagnosis: str | None = None
     treatment_plan: str | None = None
     report_uri: str | None = None
+    summary: str | None = None
+    completed_at: datetime | None = None
 
 
 class CaseOpinionReady(BaseModel):

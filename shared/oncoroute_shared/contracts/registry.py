@@ -32,6 +32,7 @@ EVENTS: dict[str, tuple[Topic, type[BaseModel]]] = {
     "assignment.declined": (Topic.ASSIGNMENTS, AssignmentChanged),
     "assignment.expired": (Topic.ASSIGNMENTS, AssignmentChanged),
     "assignment.completed": (Topic.ASSIGNMENTS, AssignmentChanged),
+    "assignment.released": (Topic.ASSIGNMENTS, AssignmentChanged),
     "case.opinion_ready": (Topic.ASSIGNMENTS, CaseOpinionReady),
     "case.unmatched": (Topic.ASSIGNMENTS, CaseUnmatched),
     "sla.started": (Topic.SLA_EVENTS, SlaStarted),

@@ -1,41 +1,181 @@
-"""SQL for seats and assignments (matcher's schema only)."""
+"""SQL for cases, seats and assignments (matcher's schema only).
+
+Every change to a case's seats happens under the case row's lock (`lock_case`), so two
+matcher processes never work on one case at the same time.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
-from ..domain.ranking import SeatNeed
+from ..domain.panel import SeatPlan
+
+WAKE_SQL = "SELECT pg_notify(current_schema() || '_dispatch', '')"
 
 
-async def create_seat(conn: asyncpg.Connection, need: SeatNeed, tier: str, now: datetime) -> bool:
+@dataclass(frozen=True)
+class CaseFacts:
+    case_id: str
+    tier: str
+    fast_progressing: bool
+    tumor_group: str | None
+    icd10: str | None
+    patient_region: str | None
+    report_language: str | None
+    first_opinion_physician: str | None
+    first_opinion_institution: str | None
+    opened_at: datetime
+    deadline: datetime
+    routable: bool
+
+
+async def wake_dispatcher(conn: asyncpg.Connection) -> None:
+    """Delivered on commit: every matcher process retries waiting seats."""
+    await conn.execute(WAKE_SQL)
+
+
+async def create_case(conn: asyncpg.Connection, case: CaseFacts, now: datetime) -> bool:
     created = await conn.fetchval(
-        """INSERT INTO seats (case_id, seat, role, tumor_group, tier, status,
-               first_opinion_physician, first_opinion_institution, created_at)
-           VALUES ($1, $2, $3, $4, $5, 'waiting', $6, $7, $8)
+        """INSERT INTO cases (case_id, tier, fast_progressing, tumor_group, icd10,
+               patient_region, report_language, first_opinion_physician,
+               first_opinion_institution, opened_at, deadline, routable, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
            ON CONFLICT DO NOTHING RETURNING true""",
-        need.case_id, need.seat, need.role, need.tumor_group, tier,
-        need.first_opinion_physician, need.first_opinion_institution, now,
-    )
+        case.case_id, case.tier, case.fast_progressing, case.tumor_group, case.icd10,
+        case.patient_region, case.report_language, case.first_opinion_physician,
+        case.first_opinion_institution, case.opened_at, case.deadline, case.routable, now)
     return bool(created)
 
 
-async def excluded_for(conn: asyncpg.Connection, case_id: str, seat: str) -> frozenset[str]:
-    """Everyone already on this case, and whoever declined or let this seat expire."""
-    rows = await conn.fetch(
-        "SELECT specialist_id FROM assignments WHERE case_id = $1 AND"
-        " (status IN ('offered', 'accepted', 'completed') OR seat = $2)", case_id, seat,
-    )
+async def lock_case(conn: asyncpg.Connection, case_id: str,
+                    skip_locked: bool = False) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT * FROM cases WHERE case_id = $1 FOR UPDATE"
+        + (" SKIP LOCKED" if skip_locked else ""), case_id)
+
+
+async def update_case(conn: asyncpg.Connection, case_id: str, now: datetime,
+                      **values: Any) -> None:
+    cols = ", ".join(f"{k} = ${i}" for i, k in enumerate(values, start=3))
+    await conn.execute(f"UPDATE cases SET updated_at = $2, {cols} WHERE case_id = $1",
+                       case_id, now, *values.values())
+
+
+async def create_seat(conn: asyncpg.Connection, case: CaseFacts, plan: SeatPlan,
+                      now: datetime) -> bool:
+    created = await conn.fetchval(
+        """INSERT INTO seats (case_id, seat, role, roles, require_expert, tumor_group, tier,
+               fast_progressing, deadline, status, first_opinion_physician,
+               first_opinion_institution, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'waiting', $10, $11, $12, $12)
+           ON CONFLICT DO NOTHING RETURNING true""",
+        case.case_id, plan.seat, plan.role_label, sorted(plan.roles), plan.require_expert,
+        case.tumor_group, case.tier, case.fast_progressing, case.deadline,
+        case.first_opinion_physician, case.first_opinion_institution, now)
+    return bool(created)
+
+
+async def seat(conn: asyncpg.Connection, case_id: str, name: str) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM seats WHERE case_id = $1 AND seat = $2",
+                               case_id, name)
+
+
+async def seats_of(conn: asyncpg.Connection, case_id: str) -> list[asyncpg.Record]:
+    return await conn.fetch("SELECT * FROM seats WHERE case_id = $1 ORDER BY created_at, seat",
+                            case_id)
+
+
+async def set_seat(conn: asyncpg.Connection, case_id: str, name: str, status: str,
+                   now: datetime) -> None:
+    await conn.execute(
+        "UPDATE seats SET status = $3, updated_at = $4,"
+        " unmatched_reasons = CASE WHEN $3 = 'waiting' THEN unmatched_reasons END,"
+        " unmatched_since = CASE WHEN $3 = 'waiting' THEN unmatched_since END"
+        " WHERE case_id = $1 AND seat = $2", case_id, name, status, now)
+
+
+async def mark_unmatched(conn: asyncpg.Connection, case_id: str, name: str,
+                         reasons: dict[str, int], now: datetime) -> bool:
+    """Record why nobody fits; True when the reasons changed (worth a new event)."""
+    changed = await conn.fetchval(
+        "UPDATE seats SET unmatched_reasons = $3::jsonb,"
+        " unmatched_since = coalesce(unmatched_since, $4), updated_at = $4"
+        " WHERE case_id = $1 AND seat = $2"
+        " AND unmatched_reasons IS DISTINCT FROM $3::jsonb RETURNING true",
+        case_id, name, reasons, now)
+    return bool(changed)
+
+
+async def waiting(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+    """Waiting seats of routable open cases: fast-progressing first, then the soonest
+    deadline, then the oldest."""
+    return await conn.fetch(
+        "SELECT s.case_id, s.seat FROM seats s JOIN cases c ON c.case_id = s.case_id"
+        " WHERE s.status = 'waiting' AND c.status = 'open' AND c.routable"
+        " ORDER BY s.fast_progressing DESC, s.deadline, s.created_at, s.case_id, s.seat"
+        " LIMIT $1", limit)
+
+
+async def queue(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT s.case_id, s.seat, s.role, s.tier, s.tumor_group, s.fast_progressing,"
+        " s.deadline, s.created_at, s.unmatched_reasons, s.unmatched_since, c.routable"
+        " FROM seats s JOIN cases c ON c.case_id = s.case_id"
+        " WHERE s.status = 'waiting' AND c.status = 'open'"
+        " ORDER BY s.fast_progressing DESC, s.deadline, s.created_at LIMIT $1", limit)
+
+
+async def on_case(conn: asyncpg.Connection, case_id: str) -> frozenset[str]:
+    """Everyone ever offered a seat of this case (they are never offered another)."""
+    rows = await conn.fetch("SELECT specialist_id FROM assignments WHERE case_id = $1", case_id)
     return frozenset(r["specialist_id"] for r in rows)
 
 
-async def offer(conn: asyncpg.Connection, assignment_id: str, need: SeatNeed,
+async def offer(conn: asyncpg.Connection, assignment_id: str, case_id: str, name: str,
                 specialist_id: str, now: datetime) -> None:
     await conn.execute(
         """INSERT INTO assignments (assignment_id, case_id, seat, specialist_id, status,
                offered_at, updated_at) VALUES ($1, $2, $3, $4, 'offered', $5, $5)""",
-        assignment_id, need.case_id, need.seat, specialist_id, now,
-    )
-    await conn.execute("UPDATE seats SET status = 'offered' WHERE case_id = $1 AND seat = $2",
-                       need.case_id, need.seat)
+        assignment_id, case_id, name, specialist_id, now)
+    await conn.execute(
+        "UPDATE seats SET status = 'offered', unmatched_reasons = NULL, unmatched_since = NULL,"
+        " updated_at = $3 WHERE case_id = $1 AND seat = $2", case_id, name, now)
+
+
+async def assignment(conn: asyncpg.Connection, assignment_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM assignments WHERE assignment_id = $1",
+                               assignment_id)
+
+
+async def live_assignments(conn: asyncpg.Connection, case_id: str) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT * FROM assignments WHERE case_id = $1 AND status IN ('offered', 'accepted')"
+        " ORDER BY specialist_id", case_id)
+
+
+async def set_assignment(conn: asyncpg.Connection, assignment_id: str, status: str,
+                         now: datetime, **values: Any) -> None:
+    extra = "".join(f", {k} = ${i}" for i, k in enumerate(values, start=4))
+    await conn.execute(
+        f"UPDATE assignments SET status = $2, updated_at = $3{extra} WHERE assignment_id = $1",
+        assignment_id, status, now, *values.values())
+
+
+async def assignments_of(conn: asyncpg.Connection, specialist_id: str,
+                         statuses: Iterable[str]) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT a.*, c.tier, c.deadline, c.tumor_group FROM assignments a"
+        " JOIN cases c ON c.case_id = a.case_id WHERE a.specialist_id = $1"
+        " AND a.status = ANY($2::text[]) ORDER BY a.offered_at DESC LIMIT 500",
+        specialist_id, list(statuses))
+
+
+async def completed(conn: asyncpg.Connection, case_id: str) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT * FROM assignments WHERE case_id = $1 AND status = 'completed'"
+        " ORDER BY seat", case_id)

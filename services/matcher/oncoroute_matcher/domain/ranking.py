@@ -1,40 +1,95 @@
-"""Who should review a seat. Pure: the same inputs give the same choice."""
+"""Who should review a seat. Pure: the same inputs give the same choice.
+
+Hard rules are never broken (`ineligibility`): role, tumour group, expertise when required,
+independence, licence, language, on-call reserve, capacity, no time off between now and the
+deadline, and working now (unless on call). Among the eligible, the ranking is: exact
+cancer-type expertise, then whether the reviewer can finish before the deadline given their
+queue, then load ratio, then least recently assigned, then id (so ties are deterministic).
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
+from .availability import Interval, fits, overlaps, working_intervals, works_at
 from .roster import Specialist
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+NO_LEAVE: Mapping[str, Sequence[Interval]] = {}
 
 
 @dataclass(frozen=True)
 class SeatNeed:
     case_id: str
     seat: str
-    role: str  # "any" accepts every role
+    role: str  # a label; "any" with no `roles` accepts every role
     tumor_group: str | None
     first_opinion_physician: str | None = None
-    first_opinion_institution: str | None = None
-    excluded: frozenset[str] = frozenset()  # declined, expired, or holding another seat
+    first_opinion_institution: str | None = None  # None when independence is not required
+    excluded: frozenset[str] = frozenset()  # declined, expired, or on the case already
+    roles: frozenset[str] = frozenset()  # any of these; empty: `role`, or any when "any"
+    icd10: str | None = None
+    require_expert: bool = False  # rare cancer: expert level for the exact cancer type
+    fast_progressing: bool = False  # may use on-call reserve
+    patient_region: str | None = None  # None when licensing is not required
+    report_language: str | None = None
+    deadline: datetime | None = None  # None: only "now" matters
+    review_time: timedelta = timedelta(0)
+
+    def __post_init__(self) -> None:
+        if not self.roles and self.role not in ("any", ""):
+            object.__setattr__(self, "roles", frozenset({self.role}))
 
 
 @dataclass(frozen=True)
 class Choice:
     specialist: Specialist | None
     reasons: dict[str, int]  # why the others were not eligible, in counts
+    finishes_in_time: bool = False
+    ranked: list[Specialist] = field(default_factory=list)  # every eligible one, best first
 
 
-def ineligibility(s: Specialist, need: SeatNeed) -> str | None:
+class _Hours:
+    """Working intervals between now and the deadline, computed once per (zone, hours)."""
+
+    def __init__(self, now: datetime, deadline: datetime | None) -> None:
+        self.now, self.deadline = now, deadline
+        self._cache: dict[tuple[str, str], list[Interval]] = {}
+
+    def of(self, s: Specialist) -> list[Interval] | None:
+        """None: works at any hour (on call, or no working hours)."""
+        if s.on_call or not s.working_hours:
+            return None
+        key = (s.timezone, s.working_hours)
+        got = self._cache.get(key)
+        if got is None:
+            end = self.deadline if self.deadline and self.deadline > self.now else self.now
+            got = working_intervals(s.working_hours, s.timezone, self.now,
+                                    max(end, self.now + timedelta(seconds=1)))
+            self._cache[key] = got
+        return got
+
+    def can_do(self, s: Specialist, reviews: int, review_time: timedelta) -> bool:
+        work = review_time * reviews
+        if self.deadline is None:
+            return True
+        intervals = self.of(s)
+        if intervals is None:
+            return self.now + work <= self.deadline
+        return fits(intervals, work)
+
+
+def ineligibility(s: Specialist, need: SeatNeed, now: datetime,
+                  leave: Sequence[Interval] = (), hours: _Hours | None = None) -> str | None:
     """The first hard rule `s` breaks for `need`, or None when eligible."""
     if not s.active:
         return "inactive"
     if need.tumor_group is None or need.tumor_group not in s.tumor_groups:
         return "other_tumor_group"
-    if need.role != "any" and need.role not in s.roles:
+    if need.roles and need.roles.isdisjoint(s.roles):
         return "other_role"
     if s.id in need.excluded:
         return "already_on_case_or_declined"
@@ -43,22 +98,58 @@ def ineligibility(s: Specialist, need: SeatNeed) -> str | None:
     if (need.first_opinion_institution and s.institution
             and s.institution.casefold() == need.first_opinion_institution.casefold()):
         return "conflict_of_interest"
+    if need.patient_region and need.patient_region.upper() not in s.regions:
+        return "not_licensed_in_region"
+    if need.report_language and not _speaks(s, need.report_language):
+        return "no_report_language"
+    if need.require_expert and s.expertise(need.icd10) != "expert":
+        return "not_expert_for_cancer_type"
+    if s.on_call and not need.fast_progressing:
+        return "on_call_reserve"
     if s.active_count >= s.max_active:
         return "at_capacity"
+    if leave and overlaps(leave, now, max(need.deadline or now, now + timedelta(seconds=1))):
+        return "on_leave"
+    # whether they can finish before the deadline is ranked, not required: a case whose
+    # deadline is near (or past) still needs a reviewer
+    intervals = (hours or _Hours(now, need.deadline)).of(s)
+    if intervals is not None and not works_at(intervals, now):
+        return "outside_working_hours"
     return None
 
 
-def choose(candidates: list[Specialist], need: SeatNeed) -> Choice:
-    eligible: list[Specialist] = []
+def _speaks(s: Specialist, language: str) -> bool:
+    wanted = language.lower()
+    base = wanted.split("-")[0]
+    return any(lang == wanted or lang.split("-")[0] == base for lang in s.languages)
+
+
+def rank_key(s: Specialist, need: SeatNeed, hours: _Hours) -> tuple[object, ...]:
+    level = s.expertise(need.icd10)
+    expertise = 0 if level == "expert" else 1 if level == "general" else 2
+    in_time = hours.can_do(s, s.active_count + 1, need.review_time)
+    return (expertise, not in_time, s.active_count / max(s.max_active, 1),
+            s.last_assigned_at or EPOCH, s.id)
+
+
+def choose(candidates: Sequence[Specialist], need: SeatNeed, now: datetime,
+           leave: Mapping[str, Sequence[Interval]] = NO_LEAVE, *,
+           ranked: bool = False) -> Choice:
+    """The best eligible reviewer and, for the rest, why they are not eligible."""
+    hours = _Hours(now, need.deadline)
     reasons: Counter[str] = Counter()
+    best: Specialist | None = None
+    best_key: tuple[object, ...] | None = None
+    eligible: list[tuple[tuple[object, ...], Specialist]] = []
     for s in candidates:
-        why = ineligibility(s, need)
-        if why is None:
-            eligible.append(s)
-        else:
+        why = ineligibility(s, need, now, leave.get(s.id, ()), hours)
+        if why is not None:
             reasons[why] += 1
-    if not eligible:
-        return Choice(None, dict(reasons))
-    best = min(eligible, key=lambda s: (s.active_count / max(s.max_active, 1),
-                                        s.last_assigned_at or EPOCH, s.id))
-    return Choice(best, dict(reasons))
+            continue
+        key = rank_key(s, need, hours)
+        if ranked:
+            eligible.append((key, s))
+        if best_key is None or key < best_key:
+            best, best_key = s, key
+    order = [s for _, s in sorted(eligible, key=lambda p: p[0])] if ranked else []
+    return Choice(best, dict(reasons), bool(best_key is not None and not best_key[1]), order)

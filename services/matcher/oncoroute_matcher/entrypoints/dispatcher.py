@@ -1,0 +1,100 @@
+"""The waiting queue's worker: offers waiting seats, best first, in every matcher process.
+
+Woken by NOTIFY on commit (a case opened, capacity freed, the roster changed), when an
+absence ends, and at least every `retry_every`. Seats are served fast-progressing first,
+then by deadline, then by age; processes skip cases another one holds (SKIP LOCKED).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+
+from ..adapters import roster, seats
+from ..domain.panel import MatchingConfig
+from ..handlers.dispatch import Outcome, dispatch_seat
+
+log = logging.getLogger("oncoroute.matcher.dispatcher")
+BATCH = 500
+
+
+class Dispatcher:
+    def __init__(self, pool: Callable[[], asyncpg.Pool], cfg: Callable[[], MatchingConfig],
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._pool, self._cfg, self._clock = pool, cfg, clock
+        self._wake = asyncio.Event()
+        self.offered = 0
+
+    def wake(self, *_: object) -> None:
+        self._wake.set()
+
+    async def sweep(self) -> tuple[int, int]:
+        """Try every waiting seat once, best first; (offered, busy)."""
+        offered = busy = 0
+        offset = 0
+        while True:
+            async with self._pool().acquire() as conn:
+                batch = await seats.waiting(conn, BATCH + offset)
+            batch = batch[offset:]
+            for row in batch:
+                try:
+                    async with self._pool().acquire() as conn, conn.transaction():
+                        outcome = await dispatch_seat(conn, row["case_id"], row["seat"],
+                                                      self._cfg(), self._clock())
+                except (asyncpg.PostgresConnectionError, OSError):
+                    raise  # the database is away: the loop retries the whole sweep
+                except Exception as exc:  # one seat must not hold up the queue
+                    log.warning("case %s seat %s not dispatched: %s", row["case_id"],
+                                row["seat"], type(exc).__name__)
+                    outcome = Outcome.SKIPPED  # retried after retry_every
+                offered += outcome is Outcome.OFFERED
+                busy += outcome is Outcome.BUSY
+            if len(batch) < BATCH:
+                break
+            offset += BATCH - offered
+        self.offered += offered
+        return offered, busy
+
+    async def _pause(self, busy: int) -> float:
+        """Until the next retry: soon when another process held a case, else when the next
+        absence ends or after `retry_every`."""
+        if busy:
+            return 0.2
+        now = self._clock()
+        wait = self._cfg().retry_every
+        async with self._pool().acquire() as conn:
+            ends = await roster.next_absence_end(conn, now)
+        if ends is not None:
+            wait = min(wait, ends - now + timedelta(milliseconds=50))
+        return max(wait.total_seconds(), 0.05)
+
+    async def run(self) -> None:
+        listener: asyncpg.Connection | None = None
+        channel = ""
+        while True:
+            try:
+                if listener is None or listener.is_closed():
+                    listener = await self._pool().acquire()
+                    channel = f"{await listener.fetchval('SELECT current_schema()')}_dispatch"
+                    await listener.add_listener(channel, self.wake)
+                self._wake.clear()
+                _, busy = await self.sweep()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), await self._pause(busy))
+                except TimeoutError:
+                    pass
+            except asyncio.CancelledError:
+                if listener is not None and not listener.is_closed():
+                    await listener.remove_listener(channel, self.wake)
+                    await self._pool().release(listener)
+                raise
+            except Exception as exc:  # database away, or a seat failed: retry, lose nothing
+                log.warning("dispatcher retrying after %s", type(exc).__name__)
+                if listener is not None:
+                    listener.terminate()
+                    listener = None
+                await asyncio.sleep(1.0)

@@ -1,0 +1,139 @@
+"""Offer one waiting seat to the best eligible reviewer, or say why nobody is eligible.
+
+Runs in its own transaction per seat, under the case's row lock; capacity is taken with a
+conditional update, so any number of matcher processes can dispatch at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import asyncpg
+
+from oncoroute_shared.contracts.assignments import AssignmentOffered, CaseUnmatched, Reviewer
+from oncoroute_shared.messaging.outbox import emit
+
+from ..adapters import roster, seats
+from ..domain.panel import MatchingConfig
+from ..domain.ranking import SeatNeed, choose, ineligibility
+from ..domain.reasons import describe
+from ..domain.roster import Specialist
+
+SOURCE = "oncoroute/matcher"
+log = logging.getLogger("oncoroute.matcher.dispatch")
+
+
+class Outcome(StrEnum):
+    OFFERED = "offered"
+    UNMATCHED = "unmatched"
+    BUSY = "busy"  # another process holds the case; it will see the seat
+    SKIPPED = "skipped"  # not waiting, or the case is closed or awaiting records
+
+
+def need_for(case: asyncpg.Record, seat: asyncpg.Record, cfg: MatchingConfig,
+             excluded: frozenset[str]) -> SeatNeed:
+    """The seat's hard requirements, with the policy's switches applied."""
+    return SeatNeed(
+        case_id=case["case_id"], seat=seat["seat"], role=seat["role"],
+        tumor_group=case["tumor_group"],
+        first_opinion_physician=case["first_opinion_physician"],
+        first_opinion_institution=(case["first_opinion_institution"]
+                                   if cfg.policy.independent_institution else None),
+        excluded=excluded, roles=frozenset(seat["roles"]), icd10=case["icd10"],
+        require_expert=seat["require_expert"], fast_progressing=case["fast_progressing"],
+        patient_region=case["patient_region"] if cfg.policy.licensed_region else None,
+        report_language=case["report_language"], deadline=case["deadline"],
+        review_time=cfg.review_time(case["tier"]),
+    )
+
+
+def _window_end(need: SeatNeed, now: datetime) -> datetime:
+    return max(need.deadline or now, now + timedelta(seconds=1))
+
+
+async def dispatch_seat(conn: asyncpg.Connection, case_id: str, seat_name: str,
+                        cfg: MatchingConfig, now: datetime, *,
+                        skip_locked: bool = True) -> Outcome:
+    case = await seats.lock_case(conn, case_id, skip_locked)
+    if case is None:
+        return Outcome.BUSY
+    seat = await seats.seat(conn, case_id, seat_name)
+    if (seat is None or seat["status"] != "waiting" or case["status"] != "open"
+            or not case["routable"]):
+        return Outcome.SKIPPED
+    need = need_for(case, seat, cfg, await seats.on_case(conn, case_id))
+    pool = await roster.candidates(conn, need)
+    leave = await roster.leave(conn, [s.id for s in pool], now, _window_end(need, now))
+    while pool:
+        choice = choose(pool, need, now, leave)
+        chosen = choice.specialist
+        if chosen is None:
+            break
+        if await roster.take_capacity(conn, chosen.id, now):
+            await _offer(conn, need, case, chosen, choice.finishes_in_time, now)
+            return Outcome.OFFERED
+        pool = [s for s in pool if s.id != chosen.id]  # another process took the last slot
+    await _unmatched(conn, need, case, now)
+    return Outcome.UNMATCHED
+
+
+async def offer_to(conn: asyncpg.Connection, case_id: str, seat_name: str,
+                   specialist_id: str, cfg: MatchingConfig, now: datetime) -> str | None:
+    """An operator's choice for a waiting seat (case already locked): the hard rules still
+    hold. Returns why not, or None once offered."""
+    case = await seats.lock_case(conn, case_id)
+    seat = await seats.seat(conn, case_id, seat_name)
+    s = await roster.get(conn, specialist_id)
+    if case is None or seat is None or seat["status"] != "waiting":
+        return "the seat is not waiting"
+    if s is None:
+        return "unknown specialist"
+    need = need_for(case, seat, cfg, await seats.on_case(conn, case_id))
+    leave = await roster.leave(conn, [s.id], now, _window_end(need, now))
+    why = ineligibility(s, need, now, leave.get(s.id, ()))
+    if why is not None:
+        return why
+    if not await roster.take_capacity(conn, s.id, now):
+        return "at_capacity"
+    await _offer(conn, need, case, s, None, now)
+    return None
+
+
+async def _offer(conn: asyncpg.Connection, need: SeatNeed, case: asyncpg.Record,
+                 chosen: Specialist, in_time: bool | None, now: datetime) -> None:
+    assignment_id = str(uuid.uuid4())
+    await seats.offer(conn, assignment_id, need.case_id, need.seat, chosen.id, now)
+    role = next((r for r in sorted(need.roles) if r in chosen.roles),
+                chosen.roles[0] if chosen.roles else need.role)
+    await emit(conn, "assignment.offered", source=SOURCE, case_id=need.case_id,
+               data=AssignmentOffered(
+                   assignment_id=assignment_id, case_id=need.case_id, seat=need.seat,
+                   role=role, roles=sorted(need.roles), tumor_group=need.tumor_group,
+                   tier=case["tier"], fast_progressing=need.fast_progressing,
+                   deadline=need.deadline, finishes_in_time=in_time,
+                   reviewer=Reviewer(id=chosen.id, name=chosen.name, email=chosen.email,
+                                     phone=chosen.phone),
+                   offered_at=now))
+    log.info("offered case %s seat %s to %s", need.case_id, need.seat, chosen.id)
+
+
+async def _unmatched(conn: asyncpg.Connection, need: SeatNeed, case: asyncpg.Record,
+                     now: datetime) -> None:
+    if need.tumor_group is None:
+        reasons = {"unclassified_case": 1}
+    else:
+        group = await roster.in_group(conn, need.tumor_group)
+        leave = await roster.leave(conn, [s.id for s in group], now, _window_end(need, now))
+        reasons = choose(group, need, now, leave).reasons or {"no_specialist_in_group": 1}
+    if await seats.mark_unmatched(conn, need.case_id, need.seat, reasons, now):
+        seat = await seats.seat(conn, need.case_id, need.seat)
+        await emit(conn, "case.unmatched", source=SOURCE, case_id=need.case_id,
+                   data=CaseUnmatched(
+                       case_id=need.case_id, seat=need.seat, role=need.role,
+                       tumor_group=need.tumor_group, reasons=reasons, summary=describe(reasons),
+                       tier=case["tier"],
+                       waiting_since=seat["unmatched_since"] if seat else now))
+        log.info("case %s seat %s unmatched: %s", need.case_id, need.seat, sorted(reasons))

@@ -1,0 +1,293 @@
+"""The matcher's handlers on the real PostgreSQL: panels, offers, accept/decline/expire,
+opinions, closing, reassigning, the waiting queue and its reasons. Events are read back from
+the outbox the handlers wrote them to."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+
+from oncoroute_matcher import handlers
+from oncoroute_matcher.adapters import roster, seats
+from oncoroute_matcher.bootstrap import validate_policy
+from oncoroute_matcher.domain.lifecycle import Action
+from oncoroute_matcher.domain.panel import Deadlines, MatchingConfig
+from oncoroute_matcher.domain.roster import Specialist
+from oncoroute_matcher.entrypoints import kafka as matcher_kafka
+from oncoroute_matcher.entrypoints.cli import MIGRATIONS
+from oncoroute_matcher.entrypoints.dispatcher import Dispatcher
+from oncoroute_shared.contracts.cases import CaseClosed, CaseOpened, CaseUpdated
+from oncoroute_shared.contracts.specialist_actions import AssignmentAccept
+from oncoroute_shared.db.migrations import migrate
+from oncoroute_shared.db.pool import create_pool
+from oncoroute_shared.embedded.stack import Infrastructure
+from oncoroute_shared.envelope import decode, new_event
+from oncoroute_shared.messaging.consumer import PermanentError
+from oncoroute_shared.policy import load_document
+
+from ..support.submissions import submission
+
+pytestmark = pytest.mark.integration
+NOW = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)  # a Wednesday, 10:00 UTC
+CFG = MatchingConfig(validate_policy(load_document(None)), Deadlines.from_policy(
+    load_document(None)))
+EVENT = new_event("case.opened", source="test", subject="x", data={})
+
+
+@pytest.fixture
+async def db(infra: Infrastructure) -> AsyncIterator[asyncpg.Pool]:
+    schema = f"t_matcher_{uuid.uuid4().hex[:8]}"
+    assert infra.database_url
+    pool = await create_pool(infra.database_url, schema, 6)
+    async with pool.acquire() as conn:
+        await migrate(conn, schema, MIGRATIONS)
+    try:
+        yield pool
+    finally:
+        async with pool.acquire() as conn:
+            await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        await pool.close()
+
+
+def sp(id: str, roles: str = "haematologist", groups: str = "haematologic", cap: int = 3,
+       **kw: Any) -> Specialist:
+    return Specialist.model_validate({"id": id, "name": id, "roles": roles,
+                                      "tumor_groups": groups, "max_active": cap,
+                                      "regions": ["GB"], "languages": ["en"], **kw})
+
+
+async def load(pool: asyncpg.Pool, *people: Specialist) -> None:
+    async with pool.acquire() as conn:
+        await roster.upsert(conn, list(people), NOW)
+
+
+def opened(icd10: str = "C92.0", reasons: list[str] | None = None, *, tier: str = "standard",
+           group: str = "haematologic", status: str = "ready", **sub: Any) -> CaseOpened:
+    doc = submission(icd10=icd10, reasons=reasons or [], **sub)
+    return CaseOpened.model_validate({
+        "case_id": f"case-{uuid.uuid4().hex[:8]}", "opened_at": NOW, "status": status,
+        "classification": {"tier": tier, "tumor_group": group,
+                           "fast_progressing": tier == "fast_progressing", "rule": "t"},
+        "submission": doc})
+
+
+async def open_case(pool: asyncpg.Pool, case: CaseOpened) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        await handlers.on_case_opened(conn, EVENT, case, CFG, NOW)
+
+
+async def sweep(pool: asyncpg.Pool, at: datetime = NOW) -> tuple[int, int]:
+    return await Dispatcher(lambda: pool, lambda: CFG, lambda: at).sweep()
+
+
+async def events(pool: asyncpg.Pool, short: str | None = None) -> list[Any]:
+    rows = await pool.fetch("SELECT value FROM outbox ORDER BY id")
+    found = [decode(bytes(r["value"])) for r in rows]
+    return [e for e in found
+            if short is None or e.type == f"org.oncoroute.{short}.v1"]
+
+
+async def live(pool: asyncpg.Pool, case_id: str) -> dict[str, str]:
+    async with pool.acquire() as conn:
+        return {a["seat"]: a["specialist_id"] for a in await seats.live_assignments(conn, case_id)}
+
+
+async def do(pool: asyncpg.Pool, case_id: str, seat: str, action: Action, **kw: Any) -> None:
+    a = await pool.fetchrow("SELECT * FROM assignments WHERE case_id = $1 AND seat = $2"
+                            " AND status IN ('offered', 'accepted')", case_id, seat)
+    async with pool.acquire() as conn, conn.transaction():
+        await handlers.act(conn, a["assignment_id"], action, NOW,
+                           reviewer_id=a["specialist_id"], **kw)
+
+
+OPINION = handlers.Opinion("refined", "modified", "Subtype refined", "https://reports/1")
+
+
+async def test_panel_seats_each_go_to_a_different_eligible_reviewer(db: asyncpg.Pool) -> None:
+    await load(db, sp("haem-a"), sp("haem-b", cap=5), sp("hp-1", roles="haematopathologist"),
+               sp("path-1", roles="pathologist"))
+    case = opened(reasons=["confirm_diagnosis"])
+    await open_case(db, case)
+    assert await sweep(db) == (2, 0)
+    holders = await live(db, case.case_id)
+    assert holders["pathologist"] == "hp-1"  # haematopathologist for a haematologic case
+    assert holders["disease_specialist"] == "haem-a"  # equal load ratio and age: by id
+    offered = await events(db, "assignment.offered")
+    assert {e.data["seat"] for e in offered} == {"disease_specialist", "pathologist"}
+    assert all(e.data["deadline"] and e.data["tier"] == "standard" for e in offered)
+    counts = {r["id"]: r["active_count"] for r in await db.fetch(
+        "SELECT id, active_count FROM specialists")}
+    assert counts == {"haem-a": 1, "haem-b": 0, "hp-1": 1, "path-1": 0}
+
+
+async def test_decline_reoffers_to_the_next_best_never_the_decliner(db: asyncpg.Pool) -> None:
+    await load(db, sp("a"), sp("b", cap=4))
+    case = opened()
+    await open_case(db, case)
+    await sweep(db)
+    assert await live(db, case.case_id) == {"disease_specialist": "a"}
+    await do(db, case.case_id, "disease_specialist", Action.DECLINE, reason="conflict")
+    assert (await events(db, "assignment.declined"))[0].data["reason"] == "conflict"
+    assert await sweep(db) == (1, 0)
+    assert await live(db, case.case_id) == {"disease_specialist": "b"}
+    await do(db, case.case_id, "disease_specialist", Action.DECLINE, reason="busy")
+    assert await sweep(db) == (0, 0)  # nobody left: b and a both declined
+    [unmatched] = await events(db, "case.unmatched")
+    assert unmatched.data["reasons"] == {"already_on_case_or_declined": 2}
+    assert await db.fetchval("SELECT sum(active_count) FROM specialists") == 0
+
+
+async def test_expiry_reoffers_and_a_stale_timer_changes_nothing(db: asyncpg.Pool) -> None:
+    await load(db, sp("a"), sp("b", cap=4))
+    case = opened()
+    await open_case(db, case)
+    await sweep(db)
+    first = await db.fetchval("SELECT assignment_id FROM assignments")
+    async with db.acquire() as conn, conn.transaction():
+        assert await handlers.expire(conn, first, NOW)
+    await sweep(db)
+    assert await live(db, case.case_id) == {"disease_specialist": "b"}
+    await do(db, case.case_id, "disease_specialist", Action.ACCEPT)
+    second = (await events(db, "assignment.offered"))[-1].data["assignment_id"]
+    async with db.acquire() as conn, conn.transaction():
+        assert not await handlers.expire(conn, second, NOW)  # answered before the timer
+    assert [e.data["assignment_id"] for e in await events(db, "assignment.expired")] == [first]
+
+
+async def test_opinion_ready_once_every_seat_has_submitted(db: asyncpg.Pool) -> None:
+    await load(db, sp("haem"), sp("hp", roles="haematopathologist"))
+    case = opened(reasons=["confirm_diagnosis"])
+    await open_case(db, case)
+    await sweep(db)
+    await do(db, case.case_id, "disease_specialist", Action.ACCEPT)
+    await do(db, case.case_id, "disease_specialist", Action.OPINION, opinion=OPINION)
+    assert await events(db, "case.opinion_ready") == []
+    await do(db, case.case_id, "pathologist", Action.OPINION, opinion=handlers.Opinion(
+        "confirmed", "agreed", "Agree", "https://reports/2"))
+    [ready] = await events(db, "case.opinion_ready")
+    outcomes = {s["seat"]: (s["diagnosis"], s["treatment_plan"], s["reviewer_id"])
+                for s in ready.data["seats"]}
+    assert outcomes == {"disease_specialist": ("refined", "modified", "haem"),
+                        "pathologist": ("confirmed", "agreed", "hp")}
+    assert len(await events(db, "assignment.completed")) == 2
+    assert await db.fetchval("SELECT sum(active_count) FROM specialists") == 0
+
+
+async def test_closing_a_case_releases_every_seat(db: asyncpg.Pool) -> None:
+    await load(db, sp("haem"), sp("hp", roles="haematopathologist"))
+    case = opened(reasons=["confirm_diagnosis"])
+    await open_case(db, case)
+    await sweep(db)
+    await do(db, case.case_id, "disease_specialist", Action.ACCEPT)
+    async with db.acquire() as conn, conn.transaction():
+        await handlers.on_case_closed(conn, EVENT, CaseClosed(case_id=case.case_id,
+                                                              reason="withdrawn"), NOW)
+    released = await events(db, "assignment.released")
+    assert {e.data["reviewer_id"] for e in released} == {"haem", "hp"}
+    assert await db.fetchval("SELECT sum(active_count) FROM specialists") == 0
+    assert await sweep(db) == (0, 0)
+    assert await live(db, case.case_id) == {}
+    with pytest.raises(handlers.ActionRefused, match="cannot opinion"):
+        async with db.acquire() as conn, conn.transaction():
+            a = await db.fetchval("SELECT assignment_id FROM assignments WHERE"
+                                  " specialist_id = 'haem'")
+            await handlers.act(conn, a, Action.OPINION, NOW, reviewer_id="haem",
+                               opinion=OPINION)
+
+
+async def test_unmatched_reasons_in_counts_then_served_when_capacity_frees(
+        db: asyncpg.Pool) -> None:
+    # the README's example: 3 at capacity, 2 conflict of interest, 1 on leave
+    await load(db, *[sp(f"full-{i}", cap=1) for i in range(3)])
+    blockers = [opened(icd10="C92.0", first_opinion={"physician_id": "p", "institution": "I"})
+                for _ in range(3)]
+    for b in blockers:
+        await open_case(db, b)
+    assert await sweep(db) == (3, 0)
+    await load(db, sp("same-inst", institution="General Hospital"), sp("ext-9"), sp("away"),
+               sp("x", groups="breast", roles="medical_oncologist", cap=5))
+    async with db.acquire() as conn:
+        await roster.add_absence(conn, "away", NOW - timedelta(days=1), NOW + timedelta(days=3),
+                                 "leave", NOW)
+    case = opened(tier="fast_progressing")
+    await open_case(db, case)
+    assert await sweep(db) == (0, 0)
+    assert await sweep(db) == (0, 0)  # retried, reasons unchanged: no second event
+    [unmatched] = await events(db, "case.unmatched")
+    assert unmatched.data["reasons"] == {"at_capacity": 3, "conflict_of_interest": 2,
+                                         "on_leave": 1}
+    assert unmatched.data["summary"] == "3 at capacity, 2 conflict of interest, 1 on leave"
+    queue = await db.fetch("SELECT case_id FROM seats WHERE status = 'waiting'")
+    assert [r["case_id"] for r in queue] == [case.case_id]
+    freed = (await live(db, blockers[1].case_id))["disease_specialist"]
+    await do(db, blockers[1].case_id, "disease_specialist", Action.DECLINE, reason="no")
+    assert await sweep(db) == (2, 0)  # freed capacity serves the waiting fast case
+    assert await live(db, case.case_id) == {"disease_specialist": freed}
+    assert await live(db, blockers[1].case_id) == {"disease_specialist": "ext-9"}
+
+
+async def test_waiting_queue_order_fast_then_deadline_then_age(db: asyncpg.Pool) -> None:
+    slow = opened(tier="standard")
+    fast = opened(tier="fast_progressing")
+    for c in (slow, fast):
+        await open_case(db, c)
+    later = opened(tier="fast_progressing")
+    later = later.model_copy(update={"opened_at": NOW + timedelta(hours=1)})
+    await open_case(db, later)
+    async with db.acquire() as conn:
+        order = [r["case_id"] for r in await seats.waiting(conn, 10)]
+    assert order == [fast.case_id, later.case_id, slow.case_id]
+
+
+async def test_cases_awaiting_records_wait_until_ready(db: asyncpg.Pool) -> None:
+    await load(db, sp("a"))
+    case = opened(status="awaiting_records")
+    await open_case(db, case)
+    assert await sweep(db) == (0, 0)
+    async with db.acquire() as conn, conn.transaction():
+        await handlers.on_case_updated(conn, EVENT, CaseUpdated(case_id=case.case_id,
+                                                                status="ready"), NOW)
+    assert await sweep(db) == (1, 0)
+
+
+async def test_reassign_by_hand_keeps_the_hard_rules(db: asyncpg.Pool) -> None:
+    await load(db, sp("a"), sp("b", cap=5), sp("c", cap=4), sp("far", regions=["US"]))
+    case = opened()
+    await open_case(db, case)
+    await sweep(db)
+    first = await db.fetchval("SELECT assignment_id FROM assignments")
+    with pytest.raises(handlers.ActionRefused, match="not_licensed_in_region"):
+        async with db.acquire() as conn, conn.transaction():
+            await handlers.reassign(conn, first, CFG, NOW, reason="swap", to="far")
+    async with db.acquire() as conn, conn.transaction():
+        got = await handlers.reassign(conn, first, CFG, NOW, reason="swap", to="c")
+    assert got["reviewer_id"] == "c" and got["outcome"] == "offered"
+    async with db.acquire() as conn, conn.transaction():
+        got = await handlers.reassign(conn, str(got["assignment_id"]), CFG, NOW,
+                                      reason="again")
+    assert got["reviewer_id"] == "b"  # the next best; a and c were on the case already
+    assert len(await events(db, "assignment.released")) == 2
+
+
+async def test_actions_from_kafka_must_come_from_the_assigned_reviewer(
+        db: asyncpg.Pool) -> None:
+    await load(db, sp("a"))
+    case = opened()
+    await open_case(db, case)
+    await sweep(db)
+    a = await db.fetchval("SELECT assignment_id FROM assignments")
+    async with db.acquire() as conn, conn.transaction():
+        with pytest.raises(PermanentError, match="forbidden"):
+            await matcher_kafka.on_accept(conn, EVENT, AssignmentAccept(
+                assignment_id=a, specialist_id="someone-else"))
+        with pytest.raises(PermanentError, match="not_found"):
+            await matcher_kafka.on_accept(conn, EVENT, AssignmentAccept(
+                assignment_id="nope", specialist_id="a"))
+        await matcher_kafka.on_accept(conn, EVENT, AssignmentAccept(assignment_id=a,
+                                                                    specialist_id="a"))
+    assert await db.fetchval("SELECT status FROM assignments") == "accepted"
