@@ -17,6 +17,7 @@ from .handlers import Deps
 from .settings import NotifySettings
 
 log = logging.getLogger("oncoroute.notify")
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def validate_policy(doc: dict[str, Any]) -> NotifyPolicy:
@@ -46,7 +47,7 @@ SPEC = ServiceSpec(
     name="notify",
     title="Tells patients, physicians, specialists and operators what they need to know",
     default_port=8084,
-    migrations=Path(__file__).parent / "migrations",
+    migrations=MIGRATIONS_DIR,
     build=build,
     settings_cls=NotifySettings,
     validate_policy=validate_policy,

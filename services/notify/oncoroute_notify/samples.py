@@ -34,8 +34,8 @@ def submission(**overrides: Any) -> dict[str, Any]:
     return doc
 
 
-def _step(step: str, **extra: Any) -> dict[str, Any]:
-    return {"case_id": CASE_ID, "tier": "fast_progressing", "step": step,
+def _step(step: str, case_id: str = CASE_ID, **extra: Any) -> dict[str, Any]:
+    return {"case_id": case_id, "tier": "fast_progressing", "step": step,
             "deadline": (AT + timedelta(hours=24)).isoformat(), "fired_at": AT.isoformat(),
             **extra}
 
@@ -70,12 +70,12 @@ def datas(case_id: str = CASE_ID) -> dict[str, dict[str, Any]]:
         "case.unmatched": {"case_id": case_id, "seat": "disease_specialist",
                            "role": "haematologist", "tumor_group": "haematologic",
                            "reasons": {"at_capacity": 3, "conflict_of_interest": 1}},
-        "sla.warning": _step("warning_50", audience=["reviewers"]),
-        "sla.escalated": _step("escalation", level="expedite",
+        "sla.warning": _step("warning_50", case_id, audience=["reviewers"]),
+        "sla.escalated": _step("escalation", case_id, level="expedite",
                                audience=["reviewers", "tumor_group_lead", "operators_on_call"]),
-        "sla.breached": _step("breach", audience=["reviewers", "tumor_group_lead",
+        "sla.breached": _step("breach", case_id, audience=["reviewers", "tumor_group_lead",
                                                   "operators_on_call"]),
-        "sla.acceptance_expired": _step("acceptance", assignment_id=ASSIGNMENT_ID,
+        "sla.acceptance_expired": _step("acceptance", case_id, assignment_id=ASSIGNMENT_ID,
                                         seat="disease_specialist", reviewer_id="sp-001",
                                         audience=["tumor_group_lead"]),
     }
@@ -83,7 +83,7 @@ def datas(case_id: str = CASE_ID) -> dict[str, dict[str, Any]]:
 
 
 def records_reminder(case_id: str = CASE_ID) -> dict[str, Any]:
-    return _step("records_reminder", audience=["referring_physician"]) | {"case_id": case_id}
+    return _step("records:1", case_id, audience=["referring_physician"])
 
 
 def event(kind: str, data: dict[str, Any], case_id: str = CASE_ID) -> CloudEvent:

@@ -26,6 +26,12 @@ log = logging.getLogger("oncoroute.notify.worker")
 IDLE_S = 5.0
 
 
+def lease_for(channel: Channel) -> timedelta:
+    """Longer than a send can take (it is cut off at timeout + 5 s), so no two workers send
+    the same row; short enough that a crashed worker's rows go again soon."""
+    return timedelta(seconds=channel.timeout_s * 2 + 5)
+
+
 class Dispatcher:
     def __init__(self, pool: asyncpg.Pool, channels: dict[str, Channel], renderer: Renderer,
                  deps: Deps, concurrency: int,
@@ -47,7 +53,7 @@ class Dispatcher:
                 continue
             async with self._pool.acquire() as conn, conn.transaction():
                 rows = await deliveries.lease_due(
-                    conn, name, self._clock(), free, timedelta(seconds=channel.timeout_s + 30))
+                    conn, name, self._clock(), free, lease_for(channel))
             for row in rows:
                 task = asyncio.create_task(self._send(row, channel))
                 self._inflight[name].add(task)
@@ -100,9 +106,11 @@ class Dispatcher:
                     log.warning("delivery loop retrying after %s", type(exc).__name__)
                     await asyncio.sleep(1.0)
         finally:
-            await self.drain()
-            await listener.remove_listener("notify_deliveries", on_notify)
-            await self._pool.release(listener)
+            try:
+                await self.drain()
+            finally:
+                await listener.remove_listener("notify_deliveries", on_notify)
+                await self._pool.release(listener)
 
     async def drain(self) -> None:
         """Let sends in flight finish (on shutdown), then close the channels."""
