@@ -94,7 +94,7 @@ class DemoFeed(threading.Thread):
         super().__init__(daemon=True, name="demo-feed")
         self._url = intake_url
         self._interval = 1.0 / max(rate, 0.01)
-        self._stop = stop
+        self._halt = stop  # not `_stop`: threading.Thread has a method of that name
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
 
     def run(self) -> None:
@@ -103,7 +103,7 @@ class DemoFeed(threading.Thread):
         rng = random.Random(7)
         awaiting: list[tuple[str, list[str]]] = []
         with httpx.Client(base_url=self._url, timeout=10, headers=self._headers) as client:
-            while not self._stop.wait(self._interval):
+            while not self._halt.wait(self._interval):
                 try:
                     if awaiting and rng.random() < 0.3:
                         case_id, missing = awaiting.pop(0)

@@ -7,6 +7,7 @@ from typing import Any
 import asyncpg
 
 from oncoroute_shared.contracts.cases import Problem
+from oncoroute_shared.contracts.registry import EVENTS
 from oncoroute_shared.envelope import CloudEvent
 from oncoroute_shared.messaging.consumer import Subscription
 from oncoroute_shared.runtime import Runtime
@@ -15,14 +16,12 @@ from oncoroute_shared.topics import Topic
 from .. import handlers
 from ..domain.validation import check_submission
 
-TIMELINE_TYPES = {
-    Topic.ASSIGNMENTS: ("assignment.offered", "assignment.accepted", "assignment.declined",
-                        "assignment.expired", "assignment.completed", "case.opinion_ready",
-                        "case.unmatched"),
-    Topic.SLA_EVENTS: ("sla.started", "sla.paused", "sla.resumed", "sla.warning",
-                       "sla.escalated", "sla.breached", "sla.met", "sla.acceptance_expired"),
-    Topic.NOTIFICATIONS: ("notification.sent", "notification.failed"),
-}
+# Every event of these topics goes on its case's timeline, including types added later.
+TIMELINE_TOPICS = (Topic.ASSIGNMENTS, Topic.SLA_EVENTS, Topic.NOTIFICATIONS)
+
+
+def timeline_types(topic: Topic) -> list[str]:
+    return sorted(short for short, (on, _model) in EVENTS.items() if on == topic)
 
 
 def subscriptions(runtime: Runtime) -> list[Subscription]:
@@ -40,6 +39,7 @@ def subscriptions(runtime: Runtime) -> list[Subscription]:
 
     subs = [Subscription(Topic.CASE_SUBMISSIONS, {"case.submitted": on_submitted},
                          on_invalid=on_invalid)]
-    for topic, types in TIMELINE_TYPES.items():
-        subs.append(Subscription(topic, dict.fromkeys(types, handlers.record_on_timeline)))
+    for topic in TIMELINE_TOPICS:
+        subs.append(Subscription(topic, dict.fromkeys(timeline_types(topic),
+                                                      handlers.record_on_timeline)))
     return subs
