@@ -104,20 +104,29 @@ def build_broker(spec: ServiceSpec, runtime: Runtime, parts: ServiceParts) -> Ka
 def _subscribe(broker: KafkaBroker, runtime: Runtime, sub: Subscription) -> None:
     processor: Processor | None = None
 
-    async def on_message(message: KafkaMessage) -> None:
+    def get_processor() -> Processor:
         nonlocal processor
         if processor is None:
             processor = Processor(runtime.db(), sub, runtime.settings.consumer_max_attempts,
                                   lambda consumer: DEAD_LETTERS.labels(consumer).inc())
-        raw = message.raw_message
-        assert not isinstance(raw, tuple)
-        await processor.process(Record(raw.topic, raw.partition, raw.offset, raw.key, raw.value))
+        return processor
 
+    async def on_message(message: KafkaMessage) -> None:
+        raw = message.raw_message
+        records = raw if isinstance(raw, tuple) else (raw,)
+        await get_processor().process_batch(
+            [Record(r.topic, r.partition, r.offset, r.key, r.value,
+                    {k: v.decode(errors="replace") for k, v in r.headers or ()})
+             for r in records])
+
+    batch_max = runtime.settings.consumer_batch_max if runtime.settings else 1
     broker.subscriber(
         sub.topic,
         group_id=f"oncoroute.{sub.consumer}",
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        batch=batch_max > 1,
+        max_records=batch_max if batch_max > 1 else None,
         title=f"{sub.consumer}",
         description="Handles: " + ", ".join(sorted(sub.handlers)),
     )(on_message)

@@ -34,6 +34,10 @@ class ServiceSettings(BaseSettings):
     kafka_sasl_password: str | None = None
     http_host: str = "127.0.0.1"
     consumer_max_attempts: int = Field(5, ge=1, le=100)
+    consumer_batch_max: int = Field(
+        100, ge=1, le=10_000,
+        description="Records a consumer takes at once and commits in one transaction",
+    )
     db_pool_max: int = Field(10, ge=1, le=200)
     log_level: str = "INFO"
 

@@ -100,3 +100,64 @@ async def test_infrastructure_failure_is_never_dead_lettered(scratch: asyncpg.Po
             await processor.process(_record(_opened_event()))
     assert await _dead_letters(scratch) == []
     assert await scratch.fetchval("SELECT count(*) FROM inbox") == 0
+
+
+def _closed(case_id: str, reason: str = "withdrawn") -> bytes:
+    return encode(new_event("case.closed", source="test", subject=case_id,
+                            data={"case_id": case_id, "reason": reason}))
+
+
+async def _in_txn(conn: asyncpg.Connection, event, data) -> None:  # type: ignore[no-untyped-def]
+    await conn.execute("INSERT INTO effects (event_id, note) VALUES ($1, txid_current()::text)",
+                       event.id)
+
+
+async def test_a_batch_commits_in_one_transaction(scratch: asyncpg.Pool) -> None:
+    sub = Subscription("cases", {"case.closed": _in_txn}, consumer="t.cases")
+    recs = [_record(_closed(f"c{n}"), offset=n) for n in range(20)]
+    recs.insert(7, _record(b"garbage", offset=99))
+    await Processor(scratch, sub, max_attempts=3).process_batch(recs)
+    notes = {r["note"] for r in await scratch.fetch("SELECT note FROM effects")}
+    assert await scratch.fetchval("SELECT count(*) FROM effects") == 20
+    assert len(notes) == 1, "one transaction for the whole batch"
+    [letter] = await _dead_letters(scratch)
+    assert bytes(letter["value"]) == b"garbage"
+
+
+async def test_a_failing_record_in_a_batch_is_isolated_and_nothing_doubles(
+    scratch: asyncpg.Pool,
+) -> None:
+    async def picky(conn, event, data) -> None:  # type: ignore[no-untyped-def]
+        if data.case_id == "bad":
+            raise ValueError("bug")
+        await conn.execute("INSERT INTO effects (event_id) VALUES ($1)", event.id)
+
+    sub = Subscription("cases", {"case.closed": picky}, consumer="t.cases")
+    processor = Processor(scratch, sub, max_attempts=3)
+    recs = [_record(_closed(c), offset=n) for n, c in enumerate(["a", "b", "bad", "c"])]
+    for _ in range(2):  # each failure redelivers the batch from its earliest record
+        with pytest.raises(ValueError):
+            await processor.process_batch(recs)
+    await processor.process_batch(recs)
+    assert await scratch.fetchval("SELECT count(*) FROM effects") == 3
+    assert await scratch.fetchval("SELECT count(*) FROM inbox") == 3
+    [letter] = await _dead_letters(scratch)
+    assert "handler failed 3 times" in dict(letter["headers"])["x-dead-letter-error"]
+
+
+async def test_events_a_record_causes_continue_its_trace(scratch: asyncpg.Pool) -> None:
+    from oncoroute_shared.messaging.outbox import emit
+
+    async def forward(conn, event, data) -> None:  # type: ignore[no-untyped-def]
+        await emit(conn, "case.updated", source="t", case_id=data.case_id,
+                   data={"case_id": data.case_id, "status": "ready"})
+
+    trace = "4bf92f3577b34da6a3ce929d0e0e4736"
+    sub = Subscription("cases", {"case.closed": forward}, consumer="t.cases")
+    recs = [Record("cases", 0, n, b"k", _closed(f"c{n}"),
+                   {"traceparent": f"00-{trace}-00f067aa0ba902b7-01"}) for n in range(2)]
+    await Processor(scratch, sub, max_attempts=3).process_batch(recs)
+    rows = await scratch.fetch("SELECT headers FROM outbox WHERE topic = 'cases'")
+    assert len(rows) == 2
+    for row in rows:
+        assert dict(row["headers"])["traceparent"].split("-")[1] == trace

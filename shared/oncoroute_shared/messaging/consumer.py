@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
+from opentelemetry import context as otel_context
+from opentelemetry import propagate
 from pydantic import BaseModel, ValidationError
 
 from ..contracts.registry import model_for, short_type
@@ -51,6 +53,7 @@ class Record:
     offset: int
     key: bytes | None
     value: bytes | None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -69,22 +72,62 @@ def validation_problems(exc: ValidationError) -> list[dict[str, str]]:
     ]
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What one record calls for, decided before any transaction."""
+
+    action: str  # "ignore" | "dead_letter" | "answer_invalid" | "handle"
+    event: CloudEvent | None = None
+    data: Any = None
+    handler: Handler | None = None
+    reason: str = ""
+    problems: list[dict[str, str]] = field(default_factory=list)
+
+
 class Processor:
     def __init__(self, pool: asyncpg.Pool, sub: Subscription, max_attempts: int,
-                 on_dead_letter: Callable[[str], None] | None = None) -> None:
+                 on_dead_letter: Callable[[str], None] | None = None,
+                 transient_backoff_s: float = 1.0) -> None:
         self._pool = pool
         self._sub = sub
         self._max_attempts = max_attempts
         self._on_dead_letter = on_dead_letter or (lambda _consumer: None)
+        self._transient_backoff = transient_backoff_s
+
+    async def process_batch(self, recs: list[Record]) -> None:
+        """All records in one transaction (one commit, one offset commit); if any handler
+        fails, roll back and fall back to one record at a time with the usual retries."""
+        if len(recs) == 1:
+            return await self.process(recs[0])
+        plans = [self._plan(rec) for rec in recs]
+        letters = 0
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                for rec, plan in zip(recs, plans, strict=True):
+                    letters += await self._apply(conn, rec, plan)
+        except TRANSIENT as exc:
+            log.warning("%s: transient %s, redelivering batch", self._sub.consumer,
+                        type(exc).__name__)
+            await asyncio.sleep(self._transient_backoff)
+            raise
+        except Exception:
+            for rec in recs:  # find and isolate the failing record
+                await self.process(rec)
+            return
+        for _ in range(letters):
+            self._on_dead_letter(self._sub.consumer)
 
     async def process(self, rec: Record) -> None:
         """Return normally to commit the offset; raise to have the record redelivered."""
         where = (rec.partition, rec.offset)
         try:
-            await self._process_once(rec)
+            async with self._pool.acquire() as conn, conn.transaction():
+                letters = await self._apply(conn, rec, self._plan(rec))
+            if letters:
+                self._on_dead_letter(self._sub.consumer)
         except TRANSIENT as exc:
             log.warning("%s: transient %s, redelivering", self._sub.consumer, type(exc).__name__)
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(self._transient_backoff)
             raise
         except PermanentError as exc:
             await self._dead_letter(rec, f"permanent: {exc}")
@@ -102,39 +145,62 @@ class Processor:
 
     async def _dead_letter(self, rec: Record, error: str) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
-            await dead_letter(conn, consumer=self._sub.consumer, topic=rec.topic,
-                              partition=rec.partition, offset=rec.offset, key=rec.key,
-                              value=rec.value, error=error)
+            await self._write_dead_letter(conn, rec, error)
         self._on_dead_letter(self._sub.consumer)
+
+    async def _write_dead_letter(self, conn: asyncpg.Connection, rec: Record, error: str) -> None:
+        await dead_letter(conn, consumer=self._sub.consumer, topic=rec.topic,
+                          partition=rec.partition, offset=rec.offset, key=rec.key,
+                          value=rec.value, error=error)
         log.warning("%s: dead-lettered %s[%d]@%d: %s", self._sub.consumer, rec.topic,
                     rec.partition, rec.offset, error.split(":")[0])
 
-    async def _process_once(self, rec: Record) -> None:
+    def _plan(self, rec: Record) -> _Plan:
         try:
             event = decode(rec.value or b"")
         except EnvelopeError as exc:
-            raise PermanentError(str(exc)) from None
+            return _Plan("dead_letter", reason=f"permanent: {exc}")
         short = short_type(event.type)
         if short is None:
-            raise PermanentError(f"unknown event type {event.type[:200]!r}")
+            return _Plan("dead_letter",
+                         reason=f"permanent: unknown event type {event.type[:200]!r}")
         handler = self._sub.handlers.get(short)
         if handler is None:
-            return  # another service's event on a shared topic: not ours to act on
+            return _Plan("ignore")  # another service's event on a shared topic
         try:
             data: BaseModel = model_for(short).model_validate(event.data)
         except ValidationError as exc:
             problems = validation_problems(exc)
             if self._sub.on_invalid is None:
-                raise PermanentError(
-                    "invalid data: " + "; ".join(f"{p['path']}: {p['message']}" for p in problems)
-                ) from None
-            async with self._pool.acquire() as conn, conn.transaction():
-                if await self._first_time(conn, event, rec):
-                    await self._sub.on_invalid(conn, event, problems)
-            return
-        async with self._pool.acquire() as conn, conn.transaction():
-            if await self._first_time(conn, event, rec):
-                await handler(conn, event, data)
+                return _Plan("dead_letter", reason="permanent: invalid data: " + "; ".join(
+                    f"{p['path']}: {p['message']}" for p in problems))
+            return _Plan("answer_invalid", event=event, problems=problems)
+        return _Plan("handle", event=event, data=data, handler=handler)
+
+    async def _apply(self, conn: asyncpg.Connection, rec: Record, plan: _Plan) -> int:
+        """Carry out a plan inside `conn`'s transaction; returns dead letters written.
+        The record's trace context is current, so the events it causes continue its trace."""
+        token = otel_context.attach(propagate.extract(rec.headers))
+        try:
+            return await self._apply_in_context(conn, rec, plan)
+        finally:
+            otel_context.detach(token)
+
+    async def _apply_in_context(self, conn: asyncpg.Connection, rec: Record, plan: _Plan) -> int:
+        if plan.action == "dead_letter":
+            await self._write_dead_letter(conn, rec, plan.reason)
+            return 1
+        if plan.action == "ignore" or plan.event is None:
+            return 0
+        if not await self._first_time(conn, plan.event, rec):
+            return 0
+        if plan.action == "answer_invalid":
+            assert self._sub.on_invalid is not None
+            await self._sub.on_invalid(conn, plan.event, plan.problems)
+        else:
+            assert plan.handler is not None
+            await plan.handler(conn, plan.event, plan.data)
+        return 0
 
     async def _first_time(self, conn: asyncpg.Connection, event: CloudEvent, rec: Record) -> bool:
         inserted = await conn.fetchval(
