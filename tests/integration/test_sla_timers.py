@@ -196,5 +196,5 @@ async def test_only_a_batch_of_due_timers_is_claimed_at_a_time(sla_schema: SlaSc
     async with sla_schema.pool.acquire() as conn, conn.transaction():
         await timers.arm_many(conn, [(c, Step("breach", now - timedelta(seconds=1)))
                                      for c in ids])
-        due, _ = await fire_due(conn, POLICY, 7)
-    assert len(due) == 7
+        batch = await fire_due(conn, POLICY, 7)
+    assert len(batch.due) == 7 and len(batch.announced) == 7

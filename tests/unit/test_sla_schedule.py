@@ -105,6 +105,7 @@ def test_acceptance_expiry_carries_what_the_matcher_needs() -> None:
     assert f.event_type == "sla.acceptance_expired" and f.data is not None
     assert (f.data.assignment_id, f.data.seat, f.data.reviewer_id, f.data.case_id) == (
         "a-1", "disease_specialist", "sp-9", "case-1")
+    assert f.data.audience == ["tumor_group_lead"]
 
 
 def test_an_answered_offer_or_a_stopped_case_does_not_expire() -> None:

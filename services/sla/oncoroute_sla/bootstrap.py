@@ -13,6 +13,7 @@ from oncoroute_shared.runtime import Runtime, ServiceParts, ServiceSpec
 
 from .domain.policy import SlaPolicy
 from .entrypoints import http, kafka
+from .entrypoints.gauges import Gauges
 from .entrypoints.timer_loop import TimerLoop
 from .handlers.firing import fire_due
 
@@ -40,9 +41,12 @@ def build(runtime: Runtime) -> ServiceParts:
 
         await TimerLoop(runtime.db(), fire, f"{runtime.name}_timers").run()
 
+    async def gauges() -> None:
+        await Gauges(runtime.db(), lambda: runtime.state["policy"]).run()
+
     runtime.on_start(start)
     return ServiceParts(subscriptions=kafka.subscriptions(runtime),
-                        routers=[http.router(runtime)], loops=[timers])
+                        routers=[http.router(runtime)], loops=[timers, gauges])
 
 
 SPEC = ServiceSpec(

@@ -100,11 +100,7 @@ async def one_case(conn: asyncpg.Connection, at_risk_at: float,
 
 async def summary(conn: asyncpg.Connection, at_risk_at: float, window: timedelta,
                   tiers: list[str]) -> dict[str, Any]:
-    standings = ("on_track", "at_risk", "breached", "paused")
-    open_counts: dict[str, dict[str, int]] = {t: dict.fromkeys(standings, 0) for t in tiers}
-    for r in await conn.fetch(f"{_JUDGED} SELECT tier, standing, count(*) AS n FROM judged"
-                              " GROUP BY tier, standing", at_risk_at):
-        open_counts.setdefault(r["tier"], dict.fromkeys(standings, 0))[r["standing"]] = r["n"]
+    open_counts = await open_counts_by_tier(conn, at_risk_at, tiers)
     since = "now() - make_interval(secs => $1)"
     breaches = await conn.fetch(
         f"""SELECT c.tier, coalesce(c.tumor_group, 'unclassified') AS tumor_group, count(*) AS n
@@ -137,6 +133,27 @@ async def summary(conn: asyncpg.Connection, at_risk_at: float, window: timedelta
         out.pop("turnaround_p90_seconds", None)
     return {"window_seconds": window.total_seconds(), "open": open_counts,
             "by_tier": by_tier, "by_tumor_group": by_group}
+
+
+async def open_counts_by_tier(conn: asyncpg.Connection, at_risk_at: float,
+                              tiers: list[str]) -> dict[str, dict[str, int]]:
+    """Open clocks by tier and standing, every standing present (zeros included)."""
+    standings = ("on_track", "at_risk", "breached", "paused")
+    counts: dict[str, dict[str, int]] = {t: dict.fromkeys(standings, 0) for t in tiers}
+    for r in await conn.fetch(f"{_JUDGED} SELECT tier, standing, count(*) AS n FROM judged"
+                              " GROUP BY tier, standing", at_risk_at):
+        counts.setdefault(r["tier"], dict.fromkeys(standings, 0))[r["standing"]] = r["n"]
+    return counts
+
+
+async def oldest_without_reviewer(conn: asyncpg.Connection, tiers: list[str]) -> float:
+    """Seconds since the oldest open case of `tiers` opened with no accepted reviewer (0: none)."""
+    age = await conn.fetchval(
+        """SELECT extract(epoch FROM now() - min(c.opened_at))::float8 FROM clocks c
+           WHERE c.state IN ('waiting', 'running', 'paused') AND c.tier = ANY($1::text[])
+             AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.case_id = c.case_id
+                             AND o.status IN ('accepted', 'completed'))""", tiers)
+    return max(float(age or 0.0), 0.0)
 
 
 def _outcomes() -> dict[str, Any]:

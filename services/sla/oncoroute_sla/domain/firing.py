@@ -47,7 +47,7 @@ def fire(policy: SlaPolicy, timer: DueTimer, clock: Clock | None,
          offer: Offer | None) -> Firing:
     ref = parse(timer.step)
     if ref.kind is StepKind.ACCEPTANCE:
-        return _acceptance(timer, clock, offer)
+        return _acceptance(policy, timer, clock, offer)
     if clock is None:
         return Firing()
     if ref.kind is StepKind.RECORDS:
@@ -86,7 +86,8 @@ def _clock_step(policy: SlaPolicy, timer: DueTimer, clock: Clock, ref: StepRef) 
     return Firing()
 
 
-def _acceptance(timer: DueTimer, clock: Clock | None, offer: Offer | None) -> Firing:
+def _acceptance(policy: SlaPolicy, timer: DueTimer, clock: Clock | None,
+                offer: Offer | None) -> Firing:
     if offer is None or offer.status != "offered":
         return Firing()  # answered (or never known): nothing expires
     if clock is not None and not clock.is_open:
@@ -94,6 +95,7 @@ def _acceptance(timer: DueTimer, clock: Clock | None, offer: Offer | None) -> Fi
     data = SlaStep(case_id=timer.case_id, tier=clock.tier if clock else offer.tier,
                    step=timer.step, assignment_id=offer.assignment_id, seat=offer.seat,
                    reviewer_id=offer.reviewer_id, deadline=clock.deadline if clock else None,
+                   audience=list(policy.acceptance_expiry.audience),
                    due_at=timer.due_at, fired_at=timer.fired_at,
                    lateness_seconds=_lateness(timer))
     return Firing("sla.acceptance_expired", data)

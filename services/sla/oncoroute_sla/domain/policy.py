@@ -78,6 +78,11 @@ class Announcement(_Section):
     audience: Audiences = Field(min_length=1)
 
 
+class AcceptanceExpiry(_Section):
+    audience: Audiences = Field(default_factory=lambda: _audience("tumor_group_lead"),
+                                description="Empty: only the matcher acts (it re-offers)")
+
+
 class RecordsReminders(_Section):
     every: timedelta | None = Field(timedelta(hours=24), description="null: no reminders")
     audience: Audiences = Field(default_factory=lambda: _audience("referring_physician"),
@@ -107,6 +112,7 @@ class SlaPolicy(_Section):
         audience=["reviewers", "tumor_group_lead", "operators_on_call"]))
     expedite: Announcement = Field(default_factory=lambda: Announcement(
         audience=["tumor_group_lead", "operators_on_call"]))
+    acceptance_expiry: AcceptanceExpiry = Field(default_factory=AcceptanceExpiry)
     records_reminders: RecordsReminders = Field(default_factory=RecordsReminders)
 
     @field_validator("tiers")

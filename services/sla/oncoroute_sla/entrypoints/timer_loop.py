@@ -14,19 +14,20 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 
 import asyncpg
-from prometheus_client import Counter as Metric
-from prometheus_client import Histogram
+
+from oncoroute_shared.metrics import (
+    SLA_BREACHES,
+    SLA_ESCALATIONS,
+    SLA_FIRING_LATENESS,
+    SLA_WARNINGS,
+)
 
 from ..adapters import timers
-from ..domain.firing import DueTimer
+from ..handlers.firing import Announced, Batch
 
 log = logging.getLogger("oncoroute.sla.timers")
 
-FIRED = Metric("oncoroute_sla_timers_fired_total", "Timers fired, by event type", ["event"])
-LATENESS = Histogram("oncoroute_sla_timer_lateness_seconds", "How late timers fired",
-                     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 30, 300, 3600))
-
-FireBatch = Callable[[asyncpg.Connection, int], Awaitable[tuple[list[DueTimer], Counter[str]]]]
+FireBatch = Callable[[asyncpg.Connection, int], Awaitable[Batch]]
 
 
 class TimerLoop:
@@ -53,23 +54,26 @@ class TimerLoop:
 
     async def run(self) -> None:
         listener: asyncpg.Connection | None = None
-        while True:
-            try:
-                if listener is None or listener.is_closed():
-                    listener = await self._pool.acquire()
-                    await listener.add_listener(self._channel, self.on_armed)
-                await self.step()
-            except asyncio.CancelledError:
-                if listener is not None and not listener.is_closed():
-                    await listener.remove_listener(self._channel, self.on_armed)
-                    await self._pool.release(listener)
-                raise
-            except Exception as exc:  # database away: nothing is lost, timers stay due
-                log.warning("timer loop retrying after %s", type(exc).__name__)
-                if listener is not None:
-                    listener.terminate()
-                    listener = None
-                await asyncio.sleep(1.0)
+        try:
+            while True:
+                try:
+                    if listener is None or listener.is_closed():
+                        listener = await self._pool.acquire()
+                        await listener.add_listener(self._channel, self.on_armed)
+                    await self.step()
+                except Exception as exc:  # never let the loop die
+                    # The database is away (or a bug): nothing is lost, the timers stay due.
+                    log.warning("timer loop retrying after %s", type(exc).__name__,
+                                exc_info=not isinstance(exc, OSError | asyncpg.PostgresError))
+                    if listener is not None:
+                        listener.terminate()
+                        await self._pool.release(listener)
+                        listener = None
+                    await asyncio.sleep(1.0)
+        finally:  # the pool closes only once every connection is back
+            if listener is not None and not listener.is_closed():
+                await listener.remove_listener(self._channel, self.on_armed)
+                await self._pool.release(listener)
 
     async def step(self) -> None:
         """Fire everything due now, then sleep until the next due time or an earlier arming."""
@@ -92,15 +96,26 @@ class TimerLoop:
 
     async def fire_once(self) -> int:
         async with self._pool.acquire() as conn, conn.transaction():
-            due, emitted = await self._fire(conn, self._batch)
-        for timer in due:
-            LATENESS.observe(max((timer.fired_at - timer.due_at).total_seconds(), 0.0))
-        for event, n in emitted.items():
-            FIRED.labels(event).inc(n)
-        if due:
-            late = max(due, key=lambda t: t.fired_at - t.due_at)
+            batch = await self._fire(conn, self._batch)
+        for timer in batch.due:
+            SLA_FIRING_LATENESS.observe(max((timer.fired_at - timer.due_at).total_seconds(), 0))
+        for announced in batch.announced:
+            count(announced)
+        if batch.due:
+            late = max(batch.due, key=lambda t: t.fired_at - t.due_at)
             lag = (late.fired_at - late.due_at).total_seconds()
+            kinds = Counter(a.event_type for a in batch.announced)
             log.log(logging.WARNING if lag > 5 else logging.DEBUG,
-                    "fired %d timers (%s); latest %.3fs late", len(due), dict(emitted), lag)
-        self.fired += len(due)
-        return len(due)
+                    "fired %d timers (%s); latest %.3fs late", len(batch.due), dict(kinds), lag)
+        self.fired += len(batch.due)
+        return len(batch.due)
+
+
+def count(a: Announced) -> None:
+    group = a.tumor_group or "unclassified"
+    if a.event_type == "sla.warning":
+        SLA_WARNINGS.labels(a.step.tier, group).inc()
+    elif a.event_type == "sla.escalated":
+        SLA_ESCALATIONS.labels(a.step.tier, a.step.level or "").inc()
+    elif a.event_type == "sla.breached":
+        SLA_BREACHES.labels(a.step.tier, group).inc()

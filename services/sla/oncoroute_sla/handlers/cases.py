@@ -10,6 +10,7 @@ from oncoroute_shared.contracts.cases import CaseClosed, CaseOpened, CaseUpdated
 from oncoroute_shared.contracts.sla import SlaStarted, SlaStep
 from oncoroute_shared.envelope import CloudEvent
 from oncoroute_shared.messaging.outbox import emit
+from oncoroute_shared.metrics import SLA_ESCALATIONS, TURNAROUND
 
 from ..adapters import clocks, timers
 from ..domain.clock import Clock, ClockState, cancel, meet, open_clock, records_changed
@@ -121,6 +122,7 @@ async def _expedite(conn: asyncpg.Connection, policy: SlaPolicy, clock: Clock,
         case_id=clock.case_id, tier=clock.tier, step=StepKind.EXPEDITE.value, level="expedite",
         audience=list(policy.expedite.audience), deadline=clock.deadline,
         due_at=clock.opened_at, fired_at=now, lateness_seconds=lateness))
+    SLA_ESCALATIONS.labels(clock.tier, "expedite").inc()
 
 
 async def _announce(conn: asyncpg.Connection, short: str, clock: Clock, step: str,
@@ -141,6 +143,7 @@ async def _met(conn: asyncpg.Connection, clock: Clock, now: datetime) -> None:
         case_id=clock.case_id, tier=clock.tier, step="met", deadline=clock.deadline,
         due_at=clock.deadline, fired_at=clock.stopped_at, lateness_seconds=late,
         on_time=clock.on_time, turnaround_seconds=clock.actual_turnaround.total_seconds()))
+    TURNAROUND.labels(clock.tier).observe(clock.actual_turnaround.total_seconds())
 
 
 async def stop_on_opinion(conn: asyncpg.Connection, case_id: str, at: datetime,
