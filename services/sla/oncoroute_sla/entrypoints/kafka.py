@@ -15,7 +15,8 @@ from oncoroute_shared.topics import Topic
 from ..handlers import assignments, cases
 
 ANSWERS = {"assignment.accepted": "accepted", "assignment.declined": "declined",
-           "assignment.completed": "completed", "assignment.expired": "expired"}
+           "assignment.completed": "completed", "assignment.expired": "expired",
+           "assignment.released": "released"}
 
 
 def subscriptions(runtime: Runtime) -> list[Subscription]:

@@ -39,7 +39,8 @@ async def on_offered(conn: asyncpg.Connection, _event: CloudEvent, offered: Assi
 
 async def on_answered(conn: asyncpg.Connection, _event: CloudEvent, change: AssignmentChanged,
                       status: str, now: datetime) -> None:
-    """Accepted, declined, completed or expired: the acceptance timer has nothing to wait for."""
+    """Accepted, declined, completed, expired or released (withdrawn, reassigned): the
+    acceptance timer has nothing left to wait for."""
     await offers.settle(conn, change.assignment_id, status, change.at)
     removed = await timers.disarm(conn, change.case_id, step=f"acceptance:{change.assignment_id}")
     await clocks.record(conn, change.case_id, now, f"offer_{status}", {

@@ -21,7 +21,7 @@ CREATE TABLE offers (
     seat          text NOT NULL,
     reviewer_id   text NOT NULL,
     tier          text NOT NULL,
-    status        text NOT NULL,          -- offered | accepted | declined | completed | expired
+    status        text NOT NULL,          -- offered | accepted | declined | completed | expired | released
     offered_at    timestamptz NOT NULL,
     updated_at    timestamptz NOT NULL
 );
