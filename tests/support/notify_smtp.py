@@ -3,6 +3,7 @@ refuse chosen recipients: 4xx a given number of times, or 5xx for ever."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import Counter
 from email import message_from_bytes
@@ -24,6 +25,7 @@ class Mailbox:
         self._transient: Counter[str] = Counter()
         self._permanent: dict[str, str] = {}
         self._lock = threading.Lock()
+        self.delay_s = 0.0  # a slower server (stretches a burst)
 
     def refuse(self, address: str, times: int, reply: str = "451 4.3.0 try again later") -> None:
         self._transient[address.lower()] = times
@@ -47,6 +49,8 @@ class Mailbox:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
         message = message_from_bytes(envelope.content, policy=default)
         assert isinstance(message, EmailMessage)
         with self._lock:
