@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from aiokafka import AIOKafkaProducer
 
 from oncoroute_shared.envelope import CloudEvent, encode, new_event
 
@@ -254,13 +255,23 @@ async def test_the_same_submission_racing_over_http_and_kafka_opens_one_case(
     system: System,
 ) -> None:
     source = f"race-{uuid.uuid4().hex[:8]}"
-    docs = [submission(icd10="C61", source=source, external_id=f"race-{i}") for i in range(25)]
-    kafka = [(d["external_id"].encode(), encode(new_event(
-        "case.submitted", source=source, subject=d["external_id"], data=d))) for d in docs]
-    async with system.intake_client() as client:
-        results = await asyncio.gather(
-            publish(system.infra.kafka or "", "case-submissions", kafka),
-            *(client.post("/v1/cases", json=d) for d in docs))
+    docs = [submission(icd10="C61", source=source, external_id=f"race-{i}") for i in range(40)]
+    producer = AIOKafkaProducer(bootstrap_servers=system.infra.kafka, acks="all")
+    await producer.start()  # connected first, so both copies leave at the same moment
+
+    async def over_kafka() -> None:
+        sent = [await producer.send("case-submissions", key=d["external_id"].encode(),
+                                    value=encode(new_event("case.submitted", source=source,
+                                                           subject=d["external_id"], data=d)))
+                for d in docs]
+        await asyncio.gather(*sent)
+
+    try:
+        async with system.intake_client() as client:
+            results = await asyncio.gather(
+                over_kafka(), *(client.post("/v1/cases", json=d) for d in docs))
+    finally:
+        await producer.stop()
     answers: list[Any] = list(results[1:])
     assert {r.status_code for r in answers} <= {200, 201}
     db = await asyncpg.connect(system.infra.database_url)
