@@ -146,6 +146,7 @@ async def test_a_case_sends_each_message_once_even_when_events_come_twice(rig: R
         ("referring_physician", "email", "physician_case_received"),
         ("submitting_system", "webhook", "case_status_webhook"),
         ("specialist", "email", "specialist_offer"),
+        ("specialist", "sms", "specialist_offer"),  # a fast-progressing case: paged
         ("patient", "email", "patient_reviewer_assigned"),
         ("patient", "sms", "patient_reviewer_assigned"),
         ("submitting_system", "webhook", "case_status_webhook"),
@@ -159,10 +160,10 @@ async def test_a_case_sends_each_message_once_even_when_events_come_twice(rig: R
                if r["channel"] == "email")
     assert rig.hooks.statuses(rig.case_id) == ["awaiting_records", "in_review", "opinion_ready"]
     ref = rig.case_id.replace("-", "")[:8].upper()
-    assert sum(1 for s in rig.sms.received if ref in s["text"]) == 3
+    assert sum(1 for s in rig.sms.received if ref in s["text"]) == 4
     sent = await rig.pool.fetchval(
         "SELECT count(*) FROM outbox WHERE topic = 'notifications' AND key = $1", rig.case_id)
-    assert sent == 12
+    assert sent == 13
 
 
 async def test_smtp_4xx_is_retried_and_delivered_once(rig: Rig) -> None:

@@ -94,8 +94,11 @@ def test_same_physician_address_is_written_to_once() -> None:
 
 
 def test_offer_carries_signed_expiring_accept_and_decline_links() -> None:
-    [message] = plan("assignment.offered")
-    assert (message.audience, message.recipient) == ("specialist", "asha.rao@example.org")
+    messages = plan("assignment.offered")
+    # a fast-progressing case: high urgency, so the specialist is paged by SMS as well
+    assert {(m.channel, m.recipient) for m in messages} == {
+        ("email", "asha.rao@example.org"), ("sms", "+91 98200 00001")}
+    message = next(m for m in messages if m.channel == "email")
     assert message.urgency == "high"  # a fast-progressing case
     token = message.context["accept_url"].split("token=")[1]
     claims = signed_links.verify(SECRET, token, now=samples.AT, action="accept",
@@ -137,7 +140,17 @@ def test_expedite_pages_leads_and_operators_on_every_channel() -> None:
     assert staff == {("tumor_group_lead", "email"), ("tumor_group_lead", "sms"),
                      ("operators_on_call", "email"), ("operators_on_call", "sms")}
     assert all(m.urgency == "high" for m in messages)
-    assert [m.recipient for m in messages if m.audience == "specialist"] == ["rev0@example.org"]
+    assert {m.recipient for m in messages if m.audience == "specialist"} == {
+        "rev0@example.org", "+91 98200 00001"}
+
+
+def test_specialists_are_paged_by_sms_only_when_urgent() -> None:
+    standard = case().model_copy(update={"tier": "standard"})
+    data = {**samples.datas()["sla.warning"], "tier": "standard"}
+    assert {m.channel for m in plan("sla.warning", data, facts=standard,
+                                    held=offers("accepted"))} == {"email"}
+    offered = {**samples.datas()["assignment.offered"], "tier": "standard"}
+    assert {m.channel for m in plan("assignment.offered", offered)} == {"email"}
 
 
 def test_low_urgency_escalation_is_email_only() -> None:
@@ -150,10 +163,11 @@ def test_low_urgency_escalation_is_email_only() -> None:
 
 def test_reminders_go_to_live_seats_only_and_can_name_one_offer() -> None:
     held = offers("offered", "accepted", "declined", "expired")
-    assert {m.recipient for m in plan("sla.warning", held=held)} == {
-        "rev0@example.org", "rev1@example.org"}
+    emails = [m for m in plan("sla.warning", held=held) if m.channel == "email"]
+    assert {m.recipient for m in emails} == {"rev0@example.org", "rev1@example.org"}
     data = {**samples.datas()["sla.warning"], "assignment_id": "as-1"}
-    assert [m.recipient for m in plan("sla.warning", data, held=held)] == ["rev1@example.org"]
+    assert [m.recipient for m in plan("sla.warning", data, held=held)
+            if m.channel == "email"] == ["rev1@example.org"]
 
 
 def test_withdrawal_on_case_closed_and_on_offer_expiry() -> None:

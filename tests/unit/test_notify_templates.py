@@ -42,6 +42,7 @@ def everything(case_doc: dict[str, Any] | None = None) -> list[Message]:
     held = [Offer(assignment_id=samples.ASSIGNMENT_ID, case_id=case.case_id,
                   seat="disease_specialist", reviewer_id="sp-001",
                   reviewer_name="Dr Asha Rao", reviewer_email="asha.rao@example.org",
+                  reviewer_phone="+91 98200 00001",
                   status="accepted")]
     events = {**samples.datas(case.case_id),
               "sla.warning#records": samples.records_reminder(case.case_id),

@@ -36,10 +36,11 @@ async def update_case(conn: asyncpg.Connection, case_id: str, changes: dict[str,
 async def add_offer(conn: asyncpg.Connection, offer: Offer, now: datetime) -> None:
     await conn.execute(
         """INSERT INTO offers (assignment_id, case_id, seat, reviewer_id, reviewer_name,
-               reviewer_email, status, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (assignment_id) DO NOTHING""",
+               reviewer_email, reviewer_phone, status, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+           ON CONFLICT (assignment_id) DO NOTHING""",
         offer.assignment_id, offer.case_id, offer.seat, offer.reviewer_id, offer.reviewer_name,
-        offer.reviewer_email, offer.status, now)
+        offer.reviewer_email, offer.reviewer_phone, offer.status, now)
 
 
 async def set_offer_status(conn: asyncpg.Connection, assignment_id: str, status: OfferStatus,
@@ -56,7 +57,8 @@ async def withdraw_offers(conn: asyncpg.Connection, case_id: str, now: datetime)
 
 async def offers_for(conn: asyncpg.Connection, case_id: str) -> list[Offer]:
     rows = await conn.fetch(
-        """SELECT assignment_id, case_id, seat, reviewer_id, reviewer_name, reviewer_email, status
+        """SELECT assignment_id, case_id, seat, reviewer_id, reviewer_name, reviewer_email,
+               reviewer_phone, status
            FROM offers WHERE case_id = $1 ORDER BY updated_at, assignment_id""", case_id)
     return [Offer.model_validate(dict(r)) for r in rows]
 

@@ -41,18 +41,30 @@ def physicians(case: CaseFacts) -> list[Recipient]:
 
 
 def reviewers(offers: list[Offer], *, assignment_id: str | None = None,
-              reviewer_id: str | None = None, seat: str | None = None) -> list[Recipient]:
+              reviewer_id: str | None = None, seat: str | None = None,
+              channels: tuple[Channel, ...] = ("email",)) -> list[Recipient]:
     """The reviewers holding live seats, narrowed to one offer, reviewer or seat if given."""
     chosen = [o for o in offers if o.status in LIVE and o.reviewer_email
               and (assignment_id is None or o.assignment_id == assignment_id)
               and (reviewer_id is None or o.reviewer_id == reviewer_id)
               and (seat is None or o.seat == seat)]
-    return [specialist(o) for o in chosen]
+    return [specialist(o.reviewer_name, o.reviewer_email, o.reviewer_phone, channels)
+            for o in chosen]
 
 
-def specialist(offer: Offer) -> Recipient:
-    addresses: dict[Channel, str] = {"email": offer.reviewer_email} if offer.reviewer_email else {}
-    return Recipient("specialist", offer.reviewer_name, addresses)
+def specialist(name: str, email: str | None, phone: str | None,
+               channels: tuple[Channel, ...] = ("email",)) -> Recipient:
+    """Email always; SMS too when the urgency's channels include it (a page)."""
+    addresses: dict[Channel, str] = {}
+    if email:
+        addresses["email"] = email
+    if phone and "sms" in channels:
+        addresses["sms"] = phone
+    return Recipient("specialist", name, addresses)
+
+
+def paging(policy: NotifyPolicy, urgency: Urgency) -> tuple[Channel, ...]:
+    return tuple(policy.staff_channels[urgency])
 
 
 def _staff(audience: str, contacts: list[Contact], policy: NotifyPolicy,
@@ -88,7 +100,8 @@ def submitting_system(case: CaseFacts) -> list[Recipient]:
 StepAudience = Callable[[CaseFacts, list[Offer], NotifyPolicy, Urgency, dict[str, str | None]],
                         list[Recipient]]
 STEP_AUDIENCES: dict[str, StepAudience] = {
-    "reviewers": lambda case, offers, policy, urgency, narrow: reviewers(offers, **narrow),
+    "reviewers": lambda case, offers, policy, urgency, narrow:
+        reviewers(offers, **narrow, channels=paging(policy, urgency)),
     "tumor_group_lead": lambda case, offers, policy, urgency, narrow:
         tumor_group_leads(case, policy, urgency),
     "operators_on_call": lambda case, offers, policy, urgency, narrow: operators(policy, urgency),

@@ -47,6 +47,7 @@ class Offer(BaseModel):
     reviewer_id: str
     reviewer_name: str
     reviewer_email: str | None = None
+    reviewer_phone: str | None = None
     status: OfferStatus = "offered"
 
 
@@ -90,4 +91,4 @@ def facts_from_opened(case: CaseOpened, policy: NotifyPolicy) -> CaseFacts:
 def offer_from(event: AssignmentOffered) -> Offer:
     return Offer(assignment_id=event.assignment_id, case_id=event.case_id, seat=event.seat,
                  reviewer_id=event.reviewer.id, reviewer_name=event.reviewer.name,
-                 reviewer_email=event.reviewer.email)
+                 reviewer_email=event.reviewer.email, reviewer_phone=event.reviewer.phone)

@@ -111,17 +111,15 @@ def withdrawal(case_id: str, assignment_id: str, seat: str, reason: str,
 
 def assignment_offered(data: AssignmentOffered, case: CaseFacts | None, offers: list[Offer],
                        plan: Plan) -> list[Message]:
-    if not data.reviewer.email:
-        return []
     accept, decline, expires = plan.links.offer(data.assignment_id, data.reviewer.id,
                                                 data.offered_at)
     ctx = {**_base(data.case_id, plan.links), "seat": data.seat, "tier": data.tier,
            "accept_url": accept, "decline_url": decline, "expires_at": when(expires),
            "assignment_url": plan.links.assignment(data.assignment_id)}
-    words = Words("specialist_offer", ctx, urgency_of(plan.policy, "assignment.offered",
-                                                      data.tier))
-    return address(words, [Recipient("specialist", data.reviewer.name,
-                                     {"email": data.reviewer.email})])
+    urgency = urgency_of(plan.policy, "assignment.offered", data.tier)
+    reviewer = who.specialist(data.reviewer.name, data.reviewer.email, data.reviewer.phone,
+                              who.paging(plan.policy, urgency))
+    return address(Words("specialist_offer", ctx, urgency), [reviewer])
 
 
 def assignment_accepted(data: AssignmentChanged, case: CaseFacts | None, offers: list[Offer],
