@@ -72,7 +72,7 @@ async def open_case(conn: asyncpg.Connection, sub: Submission, rules: Rules,
         return Opened(existing, created=False)
     event = await emit(
         conn, "case.opened", source=SOURCE, case_id=case_id,
-        data=CaseOpened(case_id=case_id, opened_at=now, status=status,  # type: ignore[arg-type]
+        data=CaseOpened(case_id=case_id, opened_at=now, status=status,
                         classification=classification, missing_records=missing,
                         submission=sub),
     )

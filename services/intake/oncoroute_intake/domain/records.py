@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from oncoroute_shared.contracts.cases import CaseStatus
+
 from .policy import RecordRequirement, RecordsPolicy
 
 
@@ -33,7 +35,7 @@ def completeness(reasons: Iterable[str], treatments: Iterable[str], kinds: Itera
     return Completeness(unmet)
 
 
-def status_for(complete: bool, fast_progressing: bool, closed: bool = False) -> str:
+def status_for(complete: bool, fast_progressing: bool, closed: bool = False) -> CaseStatus:
     """`ready` means route it now: complete, or fast-progressing and not to be kept waiting."""
     if closed:
         return "closed"

@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
+
+import asyncpg
 
 from oncoroute_shared.db.migrations import migrate
 from oncoroute_shared.db.pool import create_pool
@@ -14,11 +18,13 @@ from oncoroute_shared.runtime import database_url
 from oncoroute_shared.settings import ServiceSettings, load
 
 from ..adapters import api_keys
+from ..domain.access import Role
 
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
+T = TypeVar("T")
 
 
-async def _with_db(work):  # type: ignore[no-untyped-def]
+async def _with_db(work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
     pool = await create_pool(database_url(load(ServiceSettings)), "intake", 2)
     try:
         async with pool.acquire() as conn:
@@ -33,10 +39,10 @@ def create(args: argparse.Namespace) -> int:
     if args.operator == bool(args.source):
         print("give either --source SOURCE (a submitting system) or --operator", file=sys.stderr)
         return 2
-    role = "operator" if args.operator else "submitter"
+    role: Role = "operator" if args.operator else "submitter"
     name = args.name or (args.source or "operator")
 
-    async def work(conn):  # type: ignore[no-untyped-def]
+    async def work(conn: asyncpg.Connection) -> tuple[str, str]:
         now = datetime.now(UTC)
         if args.rotate:
             for row in await api_keys.listing(conn):
@@ -52,7 +58,7 @@ def create(args: argparse.Namespace) -> int:
 
 
 def revoke(args: argparse.Namespace) -> int:
-    async def work(conn):  # type: ignore[no-untyped-def]
+    async def work(conn: asyncpg.Connection) -> bool:
         return await api_keys.revoke(conn, args.key_id, datetime.now(UTC))
 
     if not asyncio.run(_with_db(work)):
