@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from .availability import Interval, fits, overlaps, working_intervals, works_at
-from .roster import Specialist
+from .roster import Specialist, icd10_key
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 NO_LEAVE: Mapping[str, Sequence[Interval]] = {}
@@ -82,71 +82,98 @@ class _Hours:
         return fits(intervals, work)
 
 
+class _Rules:
+    """The hard rules for one seat, with everything about the seat worked out once, so each
+    candidate costs a few attribute checks (a decision looks at hundreds)."""
+
+    def __init__(self, need: SeatNeed, now: datetime) -> None:
+        self.need, self.now = need, now
+        self.hours = _Hours(now, need.deadline)
+        self.window_end = max(need.deadline or now, now + timedelta(seconds=1))
+        self.institution = (need.first_opinion_institution or "").casefold()
+        self.region = (need.patient_region or "").upper()
+        self.language = (need.report_language or "").lower()
+        self.icd10 = icd10_key(need.icd10) if need.icd10 else None
+
+    def why_not(self, s: Specialist, leave: Sequence[Interval] = ()) -> str | None:
+        """The first hard rule `s` breaks, or None when eligible."""
+        need = self.need
+        if not s.active:
+            return "inactive"
+        if need.tumor_group is None or need.tumor_group not in s.tumor_groups:
+            return "other_tumor_group"
+        if need.roles and need.roles.isdisjoint(s.roles):
+            return "other_role"
+        if s.id in need.excluded:
+            return "already_on_case_or_declined"
+        if s.id == need.first_opinion_physician:
+            return "conflict_of_interest"
+        if self.institution and s.institution and s.institution.casefold() == self.institution:
+            return "conflict_of_interest"
+        if self.region and self.region not in s.regions:
+            return "not_licensed_in_region"
+        if self.language and not _speaks(s, self.language):
+            return "no_report_language"
+        if need.require_expert and _expertise(s, self.icd10) != 0:
+            return "not_expert_for_cancer_type"
+        if s.on_call and not need.fast_progressing:
+            return "on_call_reserve"
+        if s.active_count >= s.max_active:
+            return "at_capacity"
+        if leave and overlaps(leave, self.now, self.window_end):
+            return "on_leave"
+        # whether they can finish before the deadline is ranked, not required: a case whose
+        # deadline is near (or past) still needs a reviewer
+        intervals = self.hours.of(s)
+        if intervals is not None and not works_at(intervals, self.now):
+            return "outside_working_hours"
+        return None
+
+    def rank_key(self, s: Specialist) -> tuple[object, ...]:
+        in_time = self.hours.can_do(s, s.active_count + 1, self.need.review_time)
+        return (_expertise(s, self.icd10), not in_time, s.active_count / max(s.max_active, 1),
+                s.last_assigned_at or EPOCH, s.id)
+
+
 def ineligibility(s: Specialist, need: SeatNeed, now: datetime,
-                  leave: Sequence[Interval] = (), hours: _Hours | None = None) -> str | None:
+                  leave: Sequence[Interval] = ()) -> str | None:
     """The first hard rule `s` breaks for `need`, or None when eligible."""
-    if not s.active:
-        return "inactive"
-    if need.tumor_group is None or need.tumor_group not in s.tumor_groups:
-        return "other_tumor_group"
-    if need.roles and need.roles.isdisjoint(s.roles):
-        return "other_role"
-    if s.id in need.excluded:
-        return "already_on_case_or_declined"
-    if need.first_opinion_physician and s.id == need.first_opinion_physician:
-        return "conflict_of_interest"
-    if (need.first_opinion_institution and s.institution
-            and s.institution.casefold() == need.first_opinion_institution.casefold()):
-        return "conflict_of_interest"
-    if need.patient_region and need.patient_region.upper() not in s.regions:
-        return "not_licensed_in_region"
-    if need.report_language and not _speaks(s, need.report_language):
-        return "no_report_language"
-    if need.require_expert and s.expertise(need.icd10) != "expert":
-        return "not_expert_for_cancer_type"
-    if s.on_call and not need.fast_progressing:
-        return "on_call_reserve"
-    if s.active_count >= s.max_active:
-        return "at_capacity"
-    if leave and overlaps(leave, now, max(need.deadline or now, now + timedelta(seconds=1))):
-        return "on_leave"
-    # whether they can finish before the deadline is ranked, not required: a case whose
-    # deadline is near (or past) still needs a reviewer
-    intervals = (hours or _Hours(now, need.deadline)).of(s)
-    if intervals is not None and not works_at(intervals, now):
-        return "outside_working_hours"
-    return None
+    return _Rules(need, now).why_not(s, leave)
 
 
-def _speaks(s: Specialist, language: str) -> bool:
-    wanted = language.lower()
+def _expertise(s: Specialist, icd10: str | None) -> int:
+    """0: expert in a code covering the case's, 1: general, 2: neither."""
+    if icd10 is None or not s.cancer_types:
+        return 2
+    best = 2
+    for code, level in s.cancer_types.items():
+        if icd10.startswith(code.replace(".", "")):
+            if level == "expert":
+                return 0
+            best = 1
+    return best
+
+
+def _speaks(s: Specialist, wanted: str) -> bool:
     base = wanted.split("-")[0]
     return any(lang == wanted or lang.split("-")[0] == base for lang in s.languages)
-
-
-def rank_key(s: Specialist, need: SeatNeed, hours: _Hours) -> tuple[object, ...]:
-    level = s.expertise(need.icd10)
-    expertise = 0 if level == "expert" else 1 if level == "general" else 2
-    in_time = hours.can_do(s, s.active_count + 1, need.review_time)
-    return (expertise, not in_time, s.active_count / max(s.max_active, 1),
-            s.last_assigned_at or EPOCH, s.id)
 
 
 def choose(candidates: Sequence[Specialist], need: SeatNeed, now: datetime,
            leave: Mapping[str, Sequence[Interval]] = NO_LEAVE, *,
            ranked: bool = False) -> Choice:
     """The best eligible reviewer and, for the rest, why they are not eligible."""
-    hours = _Hours(now, need.deadline)
+    rules = _Rules(need, now)
     reasons: Counter[str] = Counter()
     best: Specialist | None = None
     best_key: tuple[object, ...] | None = None
     eligible: list[tuple[tuple[object, ...], Specialist]] = []
     for s in candidates:
-        why = ineligibility(s, need, now, leave.get(s.id, ()), hours)
+        why = rules.why_not(s, leave.get(s.id, ()) if leave else ())
         if why is not None:
             reasons[why] += 1
             continue
-        key = rank_key(s, need, hours)
+        key = rules.rank_key(s)
         if ranked:
             eligible.append((key, s))
         if best_key is None or key < best_key:
