@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -102,6 +103,14 @@ async def test_the_same_submission_answers_201_then_200_with_the_same_case(
     assert first.headers["location"] == f"/v1/cases/{first.json()['case_id']}"
 
 
+async def _chunks() -> AsyncIterator[bytes]:
+    """A body without Content-Length (chunked), larger than the limit."""
+    yield b"["
+    for _ in range(20):
+        yield b"0," * 30_000
+    yield b"0]"
+
+
 async def test_bad_requests_get_problem_json_listing_every_problem(system: System) -> None:
     doc = submission(reasons=["confirm_diagnosis", "because"])
     doc["patient"]["age"] = 200
@@ -111,6 +120,8 @@ async def test_bad_requests_get_problem_json_listing_every_problem(system: Syste
         bad = await client.post("/v1/cases", json=doc)
         huge = await client.post("/v1/cases", content=b"[" + b"0," * 600_000 + b"0]",
                                  headers={"content-type": "application/json"})
+        chunked = await client.post("/v1/cases", content=_chunks(),
+                                    headers={"content-type": "application/json"})
         text = await client.post("/v1/cases", content=b"{}",
                                  headers={"content-type": "text/plain"})
         broken = await client.post("/v1/cases", content=b'{"source": ',
@@ -124,8 +135,9 @@ async def test_bad_requests_get_problem_json_listing_every_problem(system: Syste
     assert problem["status"] == 422 and problem["type"].endswith("/invalid-submission")
     assert {e["path"] for e in problem["errors"]} == {
         "patient.age", "reasons.1", "records.0.kind", "diagnosis.icd10"}
-    for r, status in ((huge, 413), (text, 415), (broken, 422), (cursor, 422), (limit, 422),
-                      (unknown, 404)):
+    assert "content-length" not in chunked.request.headers
+    for r, status in ((huge, 413), (chunked, 413), (text, 415), (broken, 422), (cursor, 422),
+                      (limit, 422), (unknown, 404)):
         assert r.status_code == status, r.text
         assert r.headers["content-type"] == "application/problem+json"
     assert "1048576" in huge.json()["detail"]
