@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 EVENT_TYPE_PREFIX = "org.oncoroute."
 CONTENT_TYPE = "application/cloudevents+json"
+_PRINTABLE = r"^[^\x00-\x1f\x7f]*$"  # no control characters: they end up in keys and SQL text
 
 
 class CloudEvent(BaseModel):
@@ -19,11 +20,11 @@ class CloudEvent(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
 
     specversion: str = Field("1.0", pattern=r"^1\.0$")
-    id: str = Field(min_length=1, max_length=200)
-    source: str = Field(min_length=1, max_length=500)
-    type: str = Field(min_length=1, max_length=200)
+    id: str = Field(min_length=1, max_length=200, pattern=_PRINTABLE)
+    source: str = Field(min_length=1, max_length=500, pattern=_PRINTABLE)
+    type: str = Field(min_length=1, max_length=200, pattern=_PRINTABLE)
     time: datetime
-    subject: str | None = Field(None, max_length=200)
+    subject: str | None = Field(None, max_length=200, pattern=_PRINTABLE)
     datacontenttype: str = "application/json"
     data: Any = None
 

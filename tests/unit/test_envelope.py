@@ -31,3 +31,14 @@ def test_decode_names_the_problem(raw: bytes) -> None:
 
 def test_every_event_type_has_a_topic() -> None:
     assert {topic_for(t) for t in EVENTS} >= {"cases", "assignments", "sla-events"}
+
+
+@pytest.mark.parametrize("field", ["id", "source", "type", "subject"])
+def test_control_characters_in_envelope_fields_are_refused(field: str) -> None:
+    import orjson
+
+    doc = {"specversion": "1.0", "id": "e1", "source": "s", "type": "org.oncoroute.case.closed.v1",
+           "time": "2026-11-21T10:00:00Z", "subject": "c1", "data": {}}
+    doc[field] = "bad\x00value"
+    with pytest.raises(EnvelopeError, match=field):
+        decode(orjson.dumps(doc))
