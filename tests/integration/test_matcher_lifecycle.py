@@ -4,6 +4,7 @@ the outbox the handlers wrote them to."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -31,6 +32,7 @@ from oncoroute_shared.messaging.consumer import PermanentError
 from oncoroute_shared.policy import load_document
 
 from ..support.submissions import submission
+from ..support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)  # a Wednesday, 10:00 UTC
@@ -291,3 +293,26 @@ async def test_actions_from_kafka_must_come_from_the_assigned_reviewer(
         await matcher_kafka.on_accept(conn, EVENT, AssignmentAccept(assignment_id=a,
                                                                     specialist_id="a"))
     assert await db.fetchval("SELECT status FROM assignments") == "accepted"
+
+
+async def test_dispatcher_retries_when_an_absence_ends(db: asyncpg.Pool) -> None:
+    """No event wakes it: the dispatcher's own timer fires at the absence's end."""
+    now = datetime.now(UTC)
+    await load(db, sp("back-soon"))
+    async with db.acquire() as conn:
+        await roster.add_absence(conn, "back-soon", now - timedelta(hours=1),
+                                 now + timedelta(seconds=2), "leave", now)
+    case = opened().model_copy(update={"opened_at": now})
+    await open_case(db, case)
+    dispatcher = Dispatcher(lambda: db, lambda: CFG)  # retry_every is 60s in the policy
+    task = asyncio.create_task(dispatcher.run())
+    try:
+        async def offered() -> bool:
+            return await live(db, case.case_id) == {"disease_specialist": "back-soon"}
+
+        await eventually(offered, timeout=30, what="the seat offered once the absence ended")
+        [unmatched] = await events(db, "case.unmatched")
+        assert unmatched.data["reasons"] == {"on_leave": 1}
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
