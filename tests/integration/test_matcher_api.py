@@ -15,11 +15,13 @@ from fastapi import FastAPI
 
 from oncoroute_matcher.adapters import tokens
 from oncoroute_matcher.entrypoints import http
+from oncoroute_shared import signed_links
 from oncoroute_shared.runtime import Runtime
 
 from .test_matcher_lifecycle import CFG, db, events, open_case, opened, sweep
 
 pytestmark = pytest.mark.integration
+SECRET = "link-secret-for-tests"
 __all__ = ["db"]  # the fixture, shared with the lifecycle tests
 
 PERSON: dict[str, Any] = {"name": "Dr A", "roles": ["haematologist"],
@@ -29,7 +31,7 @@ PERSON: dict[str, Any] = {"name": "Dr A", "roles": ["haematologist"],
 
 @pytest.fixture
 async def api(db: asyncpg.Pool) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str]]]:
-    runtime = Runtime("matcher", pool=db, state={"config": CFG})
+    runtime = Runtime("matcher", pool=db, state={"config": CFG, "link_secrets": [SECRET]})
     app = FastAPI()
     app.include_router(http.router(runtime))
     now = datetime.now(UTC)
@@ -136,3 +138,41 @@ async def test_absence_queue_and_reassign(api: Any, db: asyncpg.Pool) -> None:
     assert r.status_code == 200 and r.json()["reviewer_id"] == "sp-c"
     assert (await client.delete("/v1/specialists/sp-c", headers=op)).json()["active"] is False
     assert (await client.delete("/v1/specialists/nobody", headers=op)).status_code == 404
+
+
+async def test_signed_links_from_messages(api: Any, db: asyncpg.Pool) -> None:
+    client, op = api
+    for sid in ("sp-a", "sp-b"):
+        await client.put(f"/v1/specialists/{sid}", json=PERSON, headers=op)
+    case = opened()
+    await open_case(db, case)
+    await sweep(db)
+    row = await db.fetchrow("SELECT assignment_id, specialist_id FROM assignments")
+    aid, reviewer = row["assignment_id"], row["specialist_id"]
+    soon = datetime.now(UTC) + timedelta(hours=1)
+
+    def token(action: str = "decline", secret: str = SECRET, expires: datetime = soon,
+              assignment: str = aid) -> str:
+        return signed_links.sign(secret, signed_links.LinkClaims(
+            assignment, reviewer, action, expires))  # type: ignore[arg-type]
+
+    page = await client.get(f"/v1/assignments/{aid}/decline", params={"token": token()})
+    assert page.status_code == 200 and 'name="reason"' in page.text
+    assert f'action="decline/by-link?token={token()}"' in page.text  # relative to the link
+    assert await db.fetchval("SELECT status FROM assignments") == "offered"  # opening: no change
+    for bad, why in [(token(secret="another-secret-value"), "bad signature"),
+                     (token(expires=datetime.now(UTC) - timedelta(seconds=1)), "expired"),
+                     (token("accept"), "another action"), (token(assignment="x"), "another")]:
+        r = await client.post(f"/v1/assignments/{aid}/decline/by-link", params={"token": bad},
+                              content="reason=no", headers={
+                                  "content-type": "application/x-www-form-urlencoded"})
+        assert r.status_code == 403 and why in r.text
+    r = await client.post(f"/v1/assignments/{aid}/decline/by-link", params={"token": token()},
+                          content="reason=on+leave", headers={
+                              "content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 200 and "declined" in r.text
+    got = await db.fetchrow("SELECT status, reason FROM assignments WHERE assignment_id = $1",
+                            aid)
+    assert (got["status"], got["reason"]) == ("declined", "on leave")
+    r = await client.post(f"/v1/assignments/{aid}/decline/by-link", params={"token": token()})
+    assert r.status_code == 409

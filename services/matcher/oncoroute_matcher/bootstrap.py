@@ -11,6 +11,7 @@ from oncoroute_shared.runtime import Runtime, ServiceParts, ServiceSpec
 from .domain.panel import Deadlines, MatchingConfig, MatchingPolicy
 from .entrypoints import http, kafka
 from .entrypoints.dispatcher import Dispatcher
+from .settings import MatcherSettings
 
 
 def validate_policy(doc: dict[str, Any]) -> MatchingPolicy:
@@ -22,6 +23,7 @@ def build(runtime: Runtime) -> ServiceParts:
         runtime.state["config"] = MatchingConfig(
             validate_policy(runtime.policy), Deadlines.from_policy(runtime.policy),
             runtime.settings.oncoroute_time_scale)
+        runtime.state["link_secrets"] = runtime.settings.link_secrets()
 
     runtime.on_start(configure)
     dispatcher = Dispatcher(runtime.db, lambda: runtime.state["config"])
@@ -40,5 +42,6 @@ SPEC = ServiceSpec(
     default_port=8082,
     migrations=Path(__file__).parent / "migrations",
     build=build,
+    settings_cls=MatcherSettings,
     validate_policy=validate_policy,
 )

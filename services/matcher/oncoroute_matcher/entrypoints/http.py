@@ -18,6 +18,7 @@ from ..handlers import roster as roster_changes
 from .auth import authenticator, require_operator, require_self_or_operator
 from .http_assignments import assignment_view
 from .http_assignments import router as assignments_router
+from .http_links import router as links_router
 from .schemas import AbsenceBody, SpecialistBody
 
 LOAD_FIELDS = {"id", "name", "roles", "tumor_groups", "max_active", "active_count", "active",
@@ -129,4 +130,5 @@ def router(runtime: Runtime) -> APIRouter:
             for s in panel]}
 
     api.include_router(assignments_router(runtime, who))
+    api.include_router(links_router(runtime))
     return api
