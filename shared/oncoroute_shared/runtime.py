@@ -127,6 +127,10 @@ def _subscribe(broker: KafkaBroker, runtime: Runtime, sub: Subscription) -> None
         ack_policy=AckPolicy.NACK_ON_ERROR,
         batch=batch_max > 1,
         max_records=batch_max if batch_max > 1 else None,
+        # A broker that comes back after an outage rebalances within seconds, not after
+        # aiokafka's default 5-minute rebalance timeout (see docs/KNOWN_ISSUES.md).
+        max_poll_interval_ms=60_000,
+        rebalance_timeout_ms=15_000,
         title=f"{sub.consumer}",
         description="Handles: " + ", ".join(sorted(sub.handlers)),
     )(on_message)
@@ -156,7 +160,8 @@ def create_app(spec: ServiceSpec) -> FastAPI:
                 await result
         broker = build_broker(spec, runtime, parts)
         await broker.start()
-        relay = OutboxRelay(runtime.pool, _Publisher(broker), spec.name)
+        relay = OutboxRelay(runtime.pool, _Publisher(broker), spec.name,
+                            database_url(settings))
         tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
         tasks += [asyncio.create_task(loop(), name=getattr(loop, "__name__", "loop"))
                   for loop in parts.loops]

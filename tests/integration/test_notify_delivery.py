@@ -103,7 +103,7 @@ async def rig(infra: Infrastructure, servers: tuple[SmtpServer, WebhookReceiver,
     deps = Deps(policy(), Links("https://portal.test", "https://matcher.test", "x" * 32,
                       timedelta(hours=1)))
     dispatcher = Dispatcher(pool, build_channels(settings), Renderer(), deps, concurrency=1)
-    task = asyncio.create_task(dispatcher.run())
+    task = asyncio.create_task(dispatcher.run(infra.database_url))
     try:
         yield Rig(pool, smtp, hooks, sms, deps, str(uuid.uuid4()))
     finally:

@@ -36,7 +36,8 @@ async def test_committed_events_leave_in_order_and_rolled_back_never(
     producer = AIOKafkaProducer(bootstrap_servers=infra.kafka, acks="all")
     await producer.start()
     schema = await scratch.fetchval("SELECT current_schema()")
-    relay = OutboxRelay(scratch, _Producer(producer), schema, batch_size=7)
+    relay = OutboxRelay(scratch, _Producer(producer), schema, infra.database_url or "",
+                        batch_size=7)
     task = asyncio.create_task(relay.run())
     case_id = f"relay-{uuid.uuid4()}"
     try:

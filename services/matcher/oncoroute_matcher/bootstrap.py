@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from oncoroute_shared.policy import section
-from oncoroute_shared.runtime import Runtime, ServiceParts, ServiceSpec
+from oncoroute_shared.runtime import Runtime, ServiceParts, ServiceSpec, database_url
 
 from .domain.panel import Deadlines, MatchingConfig, MatchingPolicy
 from .entrypoints import http, kafka
@@ -26,7 +26,8 @@ def build(runtime: Runtime) -> ServiceParts:
         runtime.state["link_secrets"] = runtime.settings.link_secrets()
 
     runtime.on_start(configure)
-    dispatcher = Dispatcher(runtime.db, lambda: runtime.state["config"])
+    dispatcher = Dispatcher(runtime.db, lambda: runtime.state["config"],
+                            dsn=lambda: database_url(runtime.settings))
     runtime.state["dispatcher"] = dispatcher
 
     async def dispatch_waiting_seats() -> None:

@@ -11,6 +11,7 @@ import asyncpg
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
 
+from ..db.wakeup import Wakeup
 from ..metrics import OUTBOX_AGE, OUTBOX_BACKLOG
 
 log = logging.getLogger("oncoroute.relay")
@@ -26,48 +27,38 @@ class OutboxRelay:
     """One relay per process; an advisory lock lets only one publish a schema's rows at a time,
     so events of a case leave in the order they were committed."""
 
-    def __init__(self, pool: asyncpg.Pool, producer: Publisher, schema: str,
+    def __init__(self, pool: asyncpg.Pool, producer: Publisher, schema: str, dsn: str,
                  batch_size: int = 500, safety_poll_s: float = 2.0) -> None:
         self._pool = pool
         self._producer = producer
         self._schema = schema
         self._batch = batch_size
         self._safety_poll = safety_poll_s
-        self._wake = asyncio.Event()
+        self._wakeup = Wakeup(dsn, f"{schema}_outbox")
         self._lock_key = int.from_bytes(
             hashlib.sha256(f"{schema}:outbox".encode()).digest()[:8], "big", signed=True
         )
         self.published = 0
 
     def wake(self, *_: object) -> None:
-        self._wake.set()
+        self._wakeup.set()
 
     async def run(self) -> None:
-        listener: asyncpg.Connection | None = None
-        while True:
-            try:
-                if listener is None or listener.is_closed():
-                    listener = await self._pool.acquire()
-                    await listener.add_listener(f"{self._schema}_outbox", self.wake)
-                while await self.drain_once():
-                    pass
-                await self._observe_backlog()
+        try:
+            while True:
                 try:
-                    await asyncio.wait_for(self._wake.wait(), self._safety_poll)
-                except TimeoutError:
-                    pass
-                self._wake.clear()
-            except asyncio.CancelledError:
-                if listener is not None and not listener.is_closed():
-                    await listener.remove_listener(f"{self._schema}_outbox", self.wake)
-                    await self._pool.release(listener)
-                raise
-            except Exception as exc:  # the database or broker is away: retry, lose nothing
-                log.warning("outbox relay retrying after %s", type(exc).__name__)
-                if listener is not None:
-                    listener.terminate()
-                    listener = None
-                await asyncio.sleep(1.0)
+                    while await self.drain_once():
+                        pass
+                    await self._observe_backlog()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # the database or broker is away: retry, lose nothing
+                    log.warning("outbox relay retrying after %s", type(exc).__name__)
+                    await asyncio.sleep(1.0)
+                    continue
+                await self._wakeup.wait(self._safety_poll)
+        finally:
+            await self._wakeup.close()
 
     async def _observe_backlog(self) -> None:
         row = await self._pool.fetchrow(

@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
+from oncoroute_shared.db.wakeup import Wakeup
+
 from ..adapters import roster, seats
 from ..domain.panel import MatchingConfig
 from ..handlers.dispatch import Outcome, dispatch_seat
@@ -24,13 +26,18 @@ BATCH = 500
 
 class Dispatcher:
     def __init__(self, pool: Callable[[], asyncpg.Pool], cfg: Callable[[], MatchingConfig],
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        self._pool, self._cfg, self._clock = pool, cfg, clock
-        self._wake = asyncio.Event()
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), *,
+                 dsn: Callable[[], str] | None = None) -> None:
+        self._pool, self._cfg, self._clock, self._dsn = pool, cfg, clock, dsn
+        self._wakeup: Wakeup | None = None
+        self._early = False
         self.offered = 0
 
     def wake(self, *_: object) -> None:
-        self._wake.set()
+        if self._wakeup is not None:
+            self._wakeup.set()
+        else:
+            self._early = True
 
     async def sweep(self) -> tuple[int, int]:
         """Try every waiting seat once, best first; (offered, busy)."""
@@ -73,28 +80,22 @@ class Dispatcher:
         return max(wait.total_seconds(), 0.05)
 
     async def run(self) -> None:
-        listener: asyncpg.Connection | None = None
-        channel = ""
-        while True:
-            try:
-                if listener is None or listener.is_closed():
-                    listener = await self._pool().acquire()
-                    channel = f"{await listener.fetchval('SELECT current_schema()')}_dispatch"
-                    await listener.add_listener(channel, self.wake)
-                self._wake.clear()
-                _, busy = await self.sweep()
+        async with self._pool().acquire() as conn:
+            schema = await conn.fetchval("SELECT current_schema()")
+        self._wakeup = Wakeup(self._dsn() if self._dsn else None, f"{schema}_dispatch")
+        if self._early:
+            self._wakeup.set()
+        try:
+            while True:
                 try:
-                    await asyncio.wait_for(self._wake.wait(), await self._pause(busy))
-                except TimeoutError:
-                    pass
-            except asyncio.CancelledError:
-                if listener is not None and not listener.is_closed():
-                    await listener.remove_listener(channel, self.wake)
-                    await self._pool().release(listener)
-                raise
-            except Exception as exc:  # database away, or a seat failed: retry, lose nothing
-                log.warning("dispatcher retrying after %s", type(exc).__name__)
-                if listener is not None:
-                    listener.terminate()
-                    listener = None
-                await asyncio.sleep(1.0)
+                    _, busy = await self.sweep()
+                    pause = await self._pause(busy)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # database away, or a seat failed: retry, lose nothing
+                    log.warning("dispatcher retrying after %s", type(exc).__name__)
+                    await asyncio.sleep(1.0)
+                    continue
+                await self._wakeup.wait(pause)
+        finally:
+            await self._wakeup.close()

@@ -14,7 +14,8 @@ from typing import Any
 
 import asyncpg
 
-from oncoroute_shared.runtime import Runtime
+from oncoroute_shared.db.wakeup import Wakeup
+from oncoroute_shared.runtime import Runtime, database_url
 
 from ..adapters import deliveries
 from ..adapters.channels import Channel, build_channels
@@ -82,35 +83,29 @@ class Dispatcher:
             return IDLE_S
         return min(IDLE_S, max(0.0, (due - self._clock()).total_seconds()))
 
-    async def run(self) -> None:
-        listener = await self._pool.acquire()
-
-        def on_notify(*_: object) -> None:
-            self.wake.set()
-
-        await listener.add_listener("notify_deliveries", on_notify)
+    async def run(self, dsn: str | None = None) -> None:
+        """Deliver until cancelled; woken by NOTIFY on a new delivery, by a finishing send,
+        and at the next due time. `dsn` opens the LISTEN connection (None: no LISTEN)."""
+        listen = Wakeup(dsn, "notify_deliveries")
         try:
             while True:
                 try:
                     self.wake.clear()
                     await self.dispatch_due()
                     timeout = await self.seconds_to_next()
-                    if timeout > 0:
-                        try:
-                            await asyncio.wait_for(self.wake.wait(), timeout)
-                        except TimeoutError:
-                            pass
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
                     log.warning("delivery loop retrying after %s", type(exc).__name__)
                     await asyncio.sleep(1.0)
+                    continue
+                if timeout > 0 and not self.wake.is_set():
+                    await _first_of(listen.wait(timeout), self.wake.wait())
         finally:
             try:
                 await self.drain()
             finally:
-                await listener.remove_listener("notify_deliveries", on_notify)
-                await self._pool.release(listener)
+                await listen.close()
 
     async def drain(self) -> None:
         """Let sends in flight finish (on shutdown), then close the channels."""
@@ -121,11 +116,21 @@ class Dispatcher:
             await channel.close()
 
 
+async def _first_of(*waits: Any) -> None:
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
 def delivery_loop(runtime: Runtime):  # type: ignore[no-untyped-def]
     async def run() -> None:
         dispatcher = Dispatcher(runtime.db(), build_channels(runtime.settings), Renderer(),
                                 runtime.state["deps"], runtime.settings.notify_concurrency)
-        await dispatcher.run()
+        await dispatcher.run(database_url(runtime.settings))
 
     run.__name__ = "delivery_loop"
     return run
