@@ -116,6 +116,16 @@ async def test_every_service_reports_the_time_scale(sla_system: System) -> None:
             assert ready["time_scale"] == SCALE, name
 
 
+async def test_the_sla_api_answers_bad_requests_clearly(sla_system: System) -> None:
+    async with httpx.AsyncClient(base_url=sla_system.url("sla"), timeout=10) as client:
+        unknown = await client.get("/v1/sla/cases/no-such-case")
+        window = await client.get("/v1/sla/summary", params={"window": "soon"})
+        state = await client.get("/v1/sla/cases", params={"state": "late"})
+    assert unknown.status_code == 404 and "no-such-case" in unknown.text
+    assert window.status_code == 422 and "not a duration" in window.text
+    assert state.status_code == 422
+
+
 async def test_c_a_fast_progressing_case_is_escalated_at_opening(sla_system: System) -> None:
     doc = submission(icd10="C92.0", reasons=["confirm_diagnosis"])
     doc["diagnosis"] = {"icd10": "C92.0", "icd_o3_morphology": "9861/3"}
