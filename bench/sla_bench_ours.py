@@ -91,7 +91,7 @@ async def _fire(dsn: str, schema: str, burst: int, due_at: float) -> dict[str, A
         async def fire(conn: asyncpg.Connection, limit: int) -> Batch:
             return await fire_due(conn, POLICY, limit)
 
-        loop = TimerLoop(pool, fire, f"{schema}_timers")
+        loop = TimerLoop(pool, fire, f"{schema}_timers", dsn)
         task = asyncio.create_task(loop.run())
         ready_rss, ready_in_time = rss_mb(), time.time() < due_at
         while loop.fired < burst:  # counted after each commit  # noqa: ASYNC110

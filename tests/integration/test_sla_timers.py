@@ -46,7 +46,7 @@ class SlaSchema:
         async def fire(conn: asyncpg.Connection, limit: int) -> Any:
             return await fire_due(conn, POLICY, limit)
 
-        return TimerLoop(pool or self.pool, fire, f"{self.name}_timers", **kwargs)
+        return TimerLoop(pool or self.pool, fire, f"{self.name}_timers", self.url, **kwargs)
 
     async def now(self) -> datetime:
         return await self.pool.fetchval("SELECT clock_timestamp()")  # type: ignore[no-any-return]

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from oncoroute_shared.policy import section
-from oncoroute_shared.runtime import Runtime, ServiceParts, ServiceSpec
+from oncoroute_shared.runtime import Runtime, ServiceParts, ServiceSpec, database_url
 
 from .domain.policy import SlaPolicy
 from .entrypoints import http, kafka
@@ -39,10 +39,12 @@ def build(runtime: Runtime) -> ServiceParts:
         async def fire(conn: asyncpg.Connection, limit: int) -> Any:
             return await fire_due(conn, policy, limit)
 
-        await TimerLoop(runtime.db(), fire, f"{runtime.name}_timers").run()
+        dsn = database_url(runtime.settings)
+        await TimerLoop(runtime.db(), fire, f"{runtime.name}_timers", dsn).run()
 
     async def gauges() -> None:
-        await Gauges(runtime.db(), lambda: runtime.state["policy"]).run()
+        dsn = database_url(runtime.settings)
+        await Gauges(dsn, runtime.name, lambda: runtime.state["policy"]).run()
 
     runtime.on_start(start)
     return ServiceParts(subscriptions=kafka.subscriptions(runtime),

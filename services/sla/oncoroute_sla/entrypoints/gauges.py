@@ -1,6 +1,7 @@
 """Gauges that describe all clocks (open cases by tier and state; the oldest fast-progressing
 case without an accepted reviewer). One sla process reports them, the one holding an advisory
-lock, so that summing over processes in Prometheus stays right; the others report nothing."""
+lock on its own connection, so that summing over processes in Prometheus stays right; the
+others report nothing. A lost connection (database restart) is reopened on the next round."""
 
 from __future__ import annotations
 
@@ -21,9 +22,10 @@ LOCK = int.from_bytes(hashlib.sha256(b"sla:gauges").digest()[:8], "big", signed=
 
 
 class Gauges:
-    def __init__(self, pool: asyncpg.Pool, policy: Callable[[], SlaPolicy],
+    def __init__(self, dsn: str, schema: str, policy: Callable[[], SlaPolicy],
                  every_s: float = 15.0) -> None:
-        self._pool = pool
+        self._dsn = dsn
+        self._settings = {"search_path": f"{schema},public", "application_name": schema}
         self._policy = policy
         self._every = every_s
 
@@ -34,7 +36,9 @@ class Gauges:
             while True:
                 try:
                     if conn is None or conn.is_closed():
-                        conn, leader = await self._pool.acquire(), False
+                        conn = await asyncpg.connect(self._dsn, timeout=5,
+                                                     server_settings=self._settings)
+                        leader = False
                     if not leader:
                         leader = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)",
                                                           LOCK))
@@ -47,12 +51,11 @@ class Gauges:
                     log.warning("gauges not refreshed: %s", type(exc).__name__)
                     if conn is not None:
                         conn.terminate()
-                        await self._pool.release(conn)
                         conn = None
                 await asyncio.sleep(self._every)
-        finally:  # the pool closes only once every connection is back
+        finally:  # closing the session releases the lock
             if conn is not None and not conn.is_closed():
-                await self._pool.release(conn)  # releasing resets the session: unlocks
+                conn.terminate()
 
     async def refresh(self, conn: asyncpg.Connection) -> None:
         policy = self._policy()

@@ -3,7 +3,8 @@ when an earlier one is armed (LISTEN/NOTIFY), fire due timers in batches.
 
 No coarse polling: the loop sleeps exactly until the soonest timer, by the database's clock.
 A long safety wake-up (`safety_wake_s`) only covers a lost notification; a short re-check
-covers due timers another process has claimed but may die holding.
+covers due timers another process has claimed but may die holding. The LISTEN connection is
+its own (`Wakeup`), reopened after a database restart, and re-checks at once when it is.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
+from oncoroute_shared.db.wakeup import Wakeup
 from oncoroute_shared.metrics import (
     SLA_BREACHES,
     SLA_ESCALATIONS,
@@ -31,54 +33,44 @@ FireBatch = Callable[[asyncpg.Connection, int], Awaitable[Batch]]
 
 
 class TimerLoop:
-    def __init__(self, pool: asyncpg.Pool, fire: FireBatch, channel: str, *,
+    def __init__(self, pool: asyncpg.Pool, fire: FireBatch, channel: str, dsn: str | None, *,
                  batch_size: int = 500, safety_wake_s: float = 30.0,
                  peer_recheck_s: float = 0.5) -> None:
         self._pool = pool
         self._fire = fire
-        self._channel = channel
         self._batch = batch_size
         self._safety = safety_wake_s
         self._peer_recheck = peer_recheck_s
-        self._wake = asyncio.Event()
+        self._wakeup = Wakeup(dsn, channel, wanted=self.earlier)
         self._sleeping_until: float | None = None  # epoch; None: any arming wakes us
         self.fired = 0
 
-    def on_armed(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+    def earlier(self, payload: str) -> bool:
+        """A NOTIFY payload is the soonest due time armed (epoch): wake only if it is earlier
+        than the time we sleep until."""
         try:
             due = float(payload)
         except ValueError:
-            due = 0.0
-        if self._sleeping_until is None or due < self._sleeping_until:
-            self._wake.set()
+            return True
+        return self._sleeping_until is None or due < self._sleeping_until
 
     async def run(self) -> None:
-        listener: asyncpg.Connection | None = None
         try:
             while True:
                 try:
-                    if listener is None or listener.is_closed():
-                        listener = await self._pool.acquire()
-                        await listener.add_listener(self._channel, self.on_armed)
                     await self.step()
                 except Exception as exc:  # never let the loop die
                     # The database is away (or a bug): nothing is lost, the timers stay due.
                     log.warning("timer loop retrying after %s", type(exc).__name__,
                                 exc_info=not isinstance(exc, OSError | asyncpg.PostgresError))
-                    if listener is not None:
-                        listener.terminate()
-                        await self._pool.release(listener)
-                        listener = None
                     await asyncio.sleep(1.0)
-        finally:  # the pool closes only once every connection is back
-            if listener is not None and not listener.is_closed():
-                await listener.remove_listener(self._channel, self.on_armed)
-                await self._pool.release(listener)
+        finally:
+            await self._wakeup.close()
 
     async def step(self) -> None:
         """Fire everything due now, then sleep until the next due time or an earlier arming."""
         self._sleeping_until = None
-        self._wake.clear()
+        self._wakeup.clear()
         while await self.fire_once() == self._batch:
             pass
         async with self._pool.acquire() as conn:
@@ -87,12 +79,9 @@ class TimerLoop:
         wait = self._safety if nxt.wait_s is None else min(max(nxt.wait_s, 0.0), self._safety)
         if nxt.busy_elsewhere:
             wait = min(wait, self._peer_recheck)
-        if self._wake.is_set() or wait <= 0:
+        if self._wakeup.is_set() or wait <= 0:
             return
-        try:
-            await asyncio.wait_for(self._wake.wait(), wait + 0.001)
-        except TimeoutError:
-            pass
+        await self._wakeup.wait(wait + 0.001)
 
     async def fire_once(self) -> int:
         async with self._pool.acquire() as conn, conn.transaction():
