@@ -9,7 +9,7 @@ from html import escape
 from typing import Literal
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from oncoroute_shared import signed_links
@@ -22,6 +22,8 @@ PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width"><title>OncoRoute</title></head>
 <body style="font-family: sans-serif; max-width: 32em; margin: 3em auto">{body}</body></html>"""
 STATUS = {"not_found": 404, "forbidden": 403, "conflict": 409}
+# The link's signature is its credential: without one the answer is 403, like a bad one.
+LINK_TOKEN = Query("", description="The signed token from the message")
 
 
 def _page(body: str, status: int = 200) -> HTMLResponse:
@@ -43,7 +45,7 @@ def router(runtime: Runtime) -> APIRouter:
     @api.get("/{assignment_id}/{action}", response_class=HTMLResponse,
              summary="The confirmation page behind a signed accept/decline link")
     async def confirm(assignment_id: str, action: Literal["accept", "decline"],
-                      token: str) -> HTMLResponse:
+                      token: str = LINK_TOKEN) -> HTMLResponse:
         claims = verify(assignment_id, action, token)
         if isinstance(claims, HTMLResponse):
             return claims
@@ -55,8 +57,8 @@ def router(runtime: Runtime) -> APIRouter:
 
     @api.post("/{assignment_id}/{action}/by-link", response_class=HTMLResponse,
               summary="Accept or decline with a signed link (form post)")
-    async def by_link(assignment_id: str, action: Literal["accept", "decline"], token: str,
-                      request: Request) -> HTMLResponse:
+    async def by_link(assignment_id: str, action: Literal["accept", "decline"],
+                      request: Request, token: str = LINK_TOKEN) -> HTMLResponse:
         claims = verify(assignment_id, action, token)
         if isinstance(claims, HTMLResponse):
             return claims
