@@ -53,3 +53,42 @@ async def test_every_queried_metric_is_exported(system: System) -> None:
                if name not in exported and _family(name) not in exported
                and _family(name).removesuffix("_total") not in exported}
     assert not missing, f"queried but exported by no service: {missing}"
+
+
+def _sample(text: str, name: str, **labels: str) -> float | None:
+    for line in text.splitlines():
+        if not line.startswith(name + "{") and not line.startswith(name + " "):
+            continue
+        if all(f'{k}="{v}"' in line for k, v in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+async def test_business_metrics_move_with_a_case(system: System) -> None:
+    from ..support.submissions import submission
+    from ..support.waiting import eventually
+
+    async with system.intake_client() as client:
+        r = await client.post("/v1/cases", json=submission(source="test-hospital"))
+        assert r.status_code == 201, r.text
+        bad = await client.post("/v1/cases", json={"source": "test-hospital"})
+        assert bad.status_code == 422
+
+    async def scraped(service: str, name: str, **labels: str) -> float | None:
+        async with httpx.AsyncClient(timeout=10) as c:
+            text = (await c.get(f"{system.url(service)}/metrics")).text
+        value = _sample(text, name, **labels)
+        return value if value else None
+
+    assert await eventually(lambda: scraped("intake", "oncoroute_cases_opened_total",
+                                            tier="standard", tumor_group="breast"),
+                            timeout=30, what="cases opened counted")
+    assert await scraped("intake", "oncoroute_cases_rejected_total", channel="http")
+    first_offer = "oncoroute_time_to_first_offer_seconds_count"
+    assert await eventually(lambda: scraped("matcher", first_offer, tier="standard"),
+                            timeout=60, what="time to first offer observed")
+    assert await eventually(lambda: scraped("matcher", "oncoroute_reviewer_utilisation_ratio",
+                                            tumor_group="breast"),
+                            timeout=60, what="reviewer utilisation published")
+    assert await eventually(lambda: scraped("notify", "oncoroute_notifications_total"),
+                            timeout=60, what="notifications counted")

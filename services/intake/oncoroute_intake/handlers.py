@@ -21,6 +21,7 @@ from oncoroute_shared.contracts.cases import (
 from oncoroute_shared.contracts.submissions import Record, Submission
 from oncoroute_shared.envelope import CloudEvent
 from oncoroute_shared.messaging.outbox import emit
+from oncoroute_shared.metrics import CASES_OPENED, CASES_REJECTED
 
 from .adapters import cases
 from .domain.access import Principal
@@ -77,6 +78,7 @@ async def open_case(conn: asyncpg.Connection, sub: Submission, rules: Rules,
                         submission=sub),
     )
     await cases.add_to_timeline(conn, event)
+    CASES_OPENED.labels(classification.tier, classification.tumor_group or "unclassified").inc()
     return Opened(case_id, created=True, status=status, missing_records=tuple(missing))
 
 
@@ -144,6 +146,7 @@ async def on_submitted(conn: asyncpg.Connection, event: CloudEvent, rules: Rules
 
 async def reject(conn: asyncpg.Connection, event: CloudEvent, problems: list[Problem]) -> None:
     """A submission that parsed as a CloudEvent but failed validation: answer on `cases`."""
+    CASES_REJECTED.labels("kafka").inc()
     data = event.data if isinstance(event.data, dict) else {}
     source = data.get("source") if isinstance(data.get("source"), str) else None
     external_id = data.get("external_id") if isinstance(data.get("external_id"), str) else None

@@ -11,6 +11,7 @@ from oncoroute_shared.runtime import Runtime, ServiceParts, ServiceSpec, databas
 from .domain.panel import Deadlines, MatchingConfig, MatchingPolicy
 from .entrypoints import http, kafka
 from .entrypoints.dispatcher import Dispatcher
+from .entrypoints.gauges import gauges_loop
 from .settings import MatcherSettings
 
 
@@ -34,7 +35,8 @@ def build(runtime: Runtime) -> ServiceParts:
         await dispatcher.run()
 
     return ServiceParts(subscriptions=kafka.subscriptions(runtime),
-                        routers=[http.router(runtime)], loops=[dispatch_waiting_seats])
+                        routers=[http.router(runtime)],
+                        loops=[dispatch_waiting_seats, gauges_loop(runtime.db)])
 
 
 SPEC = ServiceSpec(

@@ -14,6 +14,7 @@ from fastapi.routing import APIRoute
 
 from oncoroute_shared.contracts.cases import Problem
 from oncoroute_shared.messaging.consumer import TRANSIENT
+from oncoroute_shared.metrics import CASES_REJECTED
 
 log = logging.getLogger("oncoroute.intake.http")
 PROBLEM_JSON = "application/problem+json"
@@ -42,6 +43,7 @@ class ProblemError(Exception):
 
 
 def invalid(errors: list[Problem], what: str = "submission") -> ProblemError:
+    CASES_REJECTED.labels("http").inc()
     return ProblemError(422, f"invalid-{what}", f"The {what} is not valid",
                         f"{len(errors)} problem(s); each names the field it is about", errors)
 

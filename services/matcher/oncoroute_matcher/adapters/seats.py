@@ -147,6 +147,11 @@ async def offer(conn: asyncpg.Connection, assignment_id: str, case_id: str, name
         " updated_at = $3 WHERE case_id = $1 AND seat = $2", case_id, name, now)
 
 
+async def offers_for_seat(conn: asyncpg.Connection, case_id: str, seat: str) -> int:
+    return int(await conn.fetchval(
+        "SELECT count(*) FROM assignments WHERE case_id = $1 AND seat = $2", case_id, seat))
+
+
 async def assignment(conn: asyncpg.Connection, assignment_id: str) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM assignments WHERE assignment_id = $1",
                                assignment_id)

@@ -16,6 +16,7 @@ from oncoroute_shared.contracts.assignments import (
     SeatOutcome,
 )
 from oncoroute_shared.messaging.outbox import emit
+from oncoroute_shared.metrics import TIME_TO_ACCEPTANCE
 
 from ..adapters import roster, seats
 from ..domain.lifecycle import (
@@ -78,6 +79,9 @@ async def transition(conn: asyncpg.Connection, a: asyncpg.Record, action: Action
     values: dict[str, Any] = {"reason": reason} if reason is not None else {}
     if after is Status.ACCEPTED:
         values["accepted_at"] = now
+        tier = await conn.fetchval("SELECT tier FROM cases WHERE case_id = $1", a["case_id"])
+        TIME_TO_ACCEPTANCE.labels(tier or "unknown").observe(
+            max((now - a["offered_at"]).total_seconds(), 0.0))
     if after is Status.COMPLETED:
         assert opinion is not None
         values.update(completed_at=now, diagnosis=opinion.diagnosis,

@@ -15,6 +15,7 @@ import asyncpg
 
 from oncoroute_shared.contracts.assignments import AssignmentOffered, CaseUnmatched, Reviewer
 from oncoroute_shared.messaging.outbox import emit
+from oncoroute_shared.metrics import TIME_TO_FIRST_OFFER
 
 from ..adapters import roster, seats
 from ..domain.panel import MatchingConfig
@@ -118,6 +119,9 @@ async def _offer(conn: asyncpg.Connection, need: SeatNeed, case: asyncpg.Record,
                                      phone=chosen.phone),
                    offered_at=now))
     log.info("offered case %s seat %s to %s", need.case_id, need.seat, chosen.id)
+    if await seats.offers_for_seat(conn, need.case_id, need.seat) == 1:
+        TIME_TO_FIRST_OFFER.labels(case["tier"]).observe(
+            max((now - case["opened_at"]).total_seconds(), 0.0))
 
 
 async def _unmatched(conn: asyncpg.Connection, need: SeatNeed, case: asyncpg.Record,
