@@ -40,6 +40,17 @@ class ServiceSettings(BaseSettings):
     )
     db_pool_max: int = Field(10, ge=1, le=200)
     log_level: str = "INFO"
+    operator_token_hashes: str = Field(
+        "", description="Comma-separated SHA-256 hex digests of operator tokens (sla, notify)")
+    operator_token_hashes_file: Path | None = Field(
+        None, description="A file of such digests (one per line), e.g. from a secret store")
+
+    def operator_token_digests(self) -> frozenset[str]:
+        """Digests of the operator tokens sla and notify accept (read at each call: a rotated
+        file takes effect without a restart)."""
+        from .operator_access import digests
+
+        return digests(self.operator_token_hashes, self.operator_token_hashes_file)
 
     @field_validator("kafka_bootstrap_servers")
     @classmethod
@@ -51,6 +62,13 @@ class ServiceSettings(BaseSettings):
             if not host or not port.isdigit():
                 raise ValueError(f"expected host:port, got {part.strip()!r}")
         return v.strip()
+
+    @field_validator("operator_token_hashes_file")
+    @classmethod
+    def _readable(cls, v: Path | None) -> Path | None:
+        if v is not None and not v.is_file():
+            raise ValueError(f"no such file: {v}")
+        return v
 
     @field_validator("database_url")
     @classmethod

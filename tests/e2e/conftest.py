@@ -25,6 +25,7 @@ from oncoroute_shared.embedded.stack import (
     ServiceProcess,
     wait_ready,
 )
+from oncoroute_shared.operator_access import new_token
 
 from ..support.stack import free_port, start_infrastructure
 
@@ -41,6 +42,8 @@ class System:
     services: dict[str, ServiceProcess]
     env: dict[str, str]
     intake_headers: dict[str, str] = field(default_factory=dict)
+    # sla's and notify's APIs: an operator token whose digest is in OPERATOR_TOKEN_HASHES
+    operator_headers: dict[str, str] = field(default_factory=dict)
 
     def url(self, name: str) -> str:
         return self.services[name].url
@@ -48,6 +51,11 @@ class System:
     def intake_client(self, timeout: float = 30) -> httpx.AsyncClient:
         """An HTTP client for intake carrying the submitting system's credentials."""
         return httpx.AsyncClient(base_url=self.url("intake"), headers=self.intake_headers,
+                                 timeout=timeout)
+
+    def operator_client(self, name: str, timeout: float = 30) -> httpx.AsyncClient:
+        """An HTTP client for sla or notify carrying an operator token."""
+        return httpx.AsyncClient(base_url=self.url(name), headers=self.operator_headers,
                                  timeout=timeout)
 
     def restart(self, name: str) -> None:
@@ -70,7 +78,9 @@ def start_system(infra: Infrastructure, workdir: Path, logs: Path, *, roster: st
                  env: dict[str, str] | None = None,
                  services: tuple[str, ...] = SERVICES) -> Iterator[System]:
     """Import `roster`, start `services` with `env` on `infra`, stop them afterwards."""
-    full_env = {**infra.env(), "CONSUMER_MAX_ATTEMPTS": "3", **(env or {})}
+    operator_token, operator_digest = new_token()
+    full_env = {**infra.env(), "CONSUMER_MAX_ATTEMPTS": "3",
+                "OPERATOR_TOKEN_HASHES": operator_digest, **(env or {})}
     roster_file = workdir / "roster.csv"
     roster_file.write_text(roster)
     imported = oncoroute(full_env, "specialists", "import", str(roster_file))
@@ -84,7 +94,8 @@ def start_system(infra: Infrastructure, workdir: Path, logs: Path, *, roster: st
              for name in services}
     try:
         wait_ready(list(procs.values()), deadline_s=120)
-        yield System(infra, procs, full_env, intake_headers=headers)
+        yield System(infra, procs, full_env, intake_headers=headers,
+                     operator_headers={"Authorization": f"Bearer {operator_token}"})
     finally:
         for svc in procs.values():
             svc.stop()

@@ -17,7 +17,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import asyncpg
-import httpx
 import pytest
 import yaml
 
@@ -237,7 +236,7 @@ async def test_smtp_and_webhook_faults_retry_give_up_and_recover(rig: Rig,
     assert (bounced["status"], bounced["attempts"], bounced["last_error"]) == (
         "failed", 1, "permanent: smtp 550")
     assert rig.smtp.mailbox.to("bounce@e2e.example.org") == []
-    async with httpx.AsyncClient(base_url=rig.system.url("notify"), timeout=30) as client:
+    async with rig.system.operator_client("notify") as client:
         listed = (await client.get("/v1/notifications", params={"case_id": bounce})).json()
     shown = next(d for d in listed if d["delivery_id"] == bounced["delivery_id"])
     assert (shown["status"], shown["attempts"], shown["last_error"], shown["recipient"]) == (

@@ -30,6 +30,16 @@ def _run(args: argparse.Namespace) -> int:
     return 0 if server.started else 1
 
 
+def _operator_token(args: argparse.Namespace) -> int:
+    from ..operator_access import new_token
+
+    token, digest = new_token()
+    print(token)
+    print(f"OPERATOR_TOKEN_HASHES={digest}  (set on sla and notify; the token is not kept)",
+          file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="oncoroute", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -46,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"HTTP port (defaults: {DEFAULT_PORTS})")
     run.set_defaults(func=_run)
     importlib.import_module("oncoroute_shared.cli.feed").register(sub)  # demo-feed
+    token = sub.add_parser("operator-token", help="issue an operator token for the sla and "
+                                                  "notify APIs: the token on stdout, the digest "
+                                                  "to add to OPERATOR_TOKEN_HASHES on stderr")
+    token.set_defaults(func=_operator_token)
 
     for service in SERVICES:
         module = importlib.import_module(f"oncoroute_{service}")

@@ -25,6 +25,11 @@ def up(args: argparse.Namespace) -> int:
     logs = data_dir / "logs"
     logs.mkdir(exist_ok=True)
     env = infra.env()
+    if not (settings.operator_token_hashes or settings.operator_token_hashes_file):
+        from ..operator_access import new_token
+
+        token, env["OPERATOR_TOKEN_HASHES"] = new_token()
+        print(f"operator token for the sla and notify APIs (this run only): {token}")
     services = [
         ServiceProcess(name, int(os.environ.get(f"{name.upper()}_PORT", DEFAULT_PORTS[name])),
                        env, logs / f"{name}.log")

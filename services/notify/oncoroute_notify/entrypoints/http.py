@@ -1,12 +1,14 @@
-"""Notify's HTTP API: every delivery of a case with its status, attempts and last error."""
+"""Notify's HTTP API (operators, `Authorization: Bearer <operator token>`): every delivery of a
+case with its status, attempts and last error."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
+from oncoroute_shared.operator_access import operator_only
 from oncoroute_shared.runtime import Runtime
 
 from ..adapters import deliveries
@@ -41,7 +43,8 @@ def masked(address: str) -> str:
 
 
 def router(runtime: Runtime) -> APIRouter:
-    api = APIRouter(prefix="/v1", tags=["notifications"])
+    api = APIRouter(prefix="/v1", tags=["notifications"],
+                    dependencies=[Depends(operator_only(runtime))])
 
     @api.get("/notifications", summary="Deliveries of a case: status (pending, sent, deferred,"
                                         " retrying, failed), attempts and last error")
