@@ -200,6 +200,12 @@ class Processor:
         else:
             assert plan.handler is not None
             await plan.handler(conn, plan.event, plan.data)
+        # Ids only: the case (when the event names one), the event and, from the record's
+        # headers, the trace; never the data.
+        case_id = getattr(plan.data, "case_id", None)
+        log.info("%s: %s %s", self._sub.consumer, plan.action, plan.event.type,
+                 extra={"event_id": plan.event.id,
+                        **({"case_id": case_id} if isinstance(case_id, str) else {})})
         return 0
 
     async def _first_time(self, conn: asyncpg.Connection, event: CloudEvent, rec: Record) -> bool:
