@@ -12,7 +12,8 @@ from oncoroute_shared.policy import section
 from oncoroute_shared.runtime import Runtime, ServiceParts, ServiceSpec, database_url
 
 from .domain.policy import SlaPolicy
-from .entrypoints import http, kafka
+from .entrypoints import board, http, kafka
+from .entrypoints.board_feed import BoardChanges
 from .entrypoints.gauges import Gauges
 from .entrypoints.timer_loop import TimerLoop
 from .handlers.firing import fire_due
@@ -46,9 +47,15 @@ def build(runtime: Runtime) -> ServiceParts:
         dsn = database_url(runtime.settings)
         await Gauges(dsn, runtime.name, lambda: runtime.state["policy"]).run()
 
+    changes = BoardChanges(runtime.name)
+
+    async def board_changes() -> None:
+        await changes.run(database_url(runtime.settings))
+
     runtime.on_start(start)
     return ServiceParts(subscriptions=kafka.subscriptions(runtime),
-                        routers=[http.router(runtime)], loops=[timers, gauges])
+                        routers=[http.router(runtime), board.router(runtime, changes)],
+                        loops=[timers, gauges, board_changes])
 
 
 SPEC = ServiceSpec(

@@ -10,6 +10,8 @@ import threading
 from ..embedded.stack import DEFAULT_PORTS, SERVICES, Infrastructure, ServiceProcess, wait_ready
 from ..settings import ServiceSettings, load
 
+DEMO_TIME_SCALE = 240  # `up --demo` without ONCOROUTE_TIME_SCALE: 48 h in 12 min, 24 h in 6
+
 
 def up(args: argparse.Namespace) -> int:
     settings = load(ServiceSettings)
@@ -30,6 +32,10 @@ def up(args: argparse.Namespace) -> int:
 
         token, env["OPERATOR_TOKEN_HASHES"] = new_token()
         print(f"operator token for the sla and notify APIs (this run only): {token}")
+    if args.demo and "oncoroute_time_scale" not in settings.model_fields_set:
+        env["ONCOROUTE_TIME_SCALE"] = str(DEMO_TIME_SCALE)  # so the board visibly moves
+        print(f"time scale: {DEMO_TIME_SCALE} (a 48-hour clock runs in "
+              f"{48 * 60 / DEMO_TIME_SCALE:g} minutes; set ONCOROUTE_TIME_SCALE to change)")
     services = [
         ServiceProcess(name, int(os.environ.get(f"{name.upper()}_PORT", DEFAULT_PORTS[name])),
                        env, logs / f"{name}.log")
@@ -45,6 +51,8 @@ def up(args: argparse.Namespace) -> int:
         wait_ready(services)
         for svc in services:
             print(f"{svc.name:8s} {svc.url}  (health {svc.url}/readyz, logs {svc.log_path})")
+        board = next(svc.url for svc in services if svc.name == "sla")
+        print(f"board:    {board}/  (the operator board: sign in with the operator token)")
         feeder = None
         if args.demo:
             from .demo import DemoFeed, demo_api_key

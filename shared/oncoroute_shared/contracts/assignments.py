@@ -12,6 +12,9 @@ class Reviewer(BaseModel):
     name: str
     email: str | None = None
     phone: str | None = None
+    max_active: int | None = Field(
+        None, description="The reviewer's capacity (live assignments at most), for operators' "
+                          "workload views; absent from older producers")
 
 
 class AssignmentOffered(BaseModel):

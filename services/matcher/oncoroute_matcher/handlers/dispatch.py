@@ -116,7 +116,7 @@ async def _offer(conn: asyncpg.Connection, need: SeatNeed, case: asyncpg.Record,
                    tier=case["tier"], fast_progressing=need.fast_progressing,
                    deadline=need.deadline, finishes_in_time=in_time,
                    reviewer=Reviewer(id=chosen.id, name=chosen.name, email=chosen.email,
-                                     phone=chosen.phone),
+                                     phone=chosen.phone, max_active=chosen.max_active),
                    offered_at=now))
     log.info("offered case %s seat %s to %s", need.case_id, need.seat, chosen.id)
     if await seats.offers_for_seat(conn, need.case_id, need.seat) == 1:

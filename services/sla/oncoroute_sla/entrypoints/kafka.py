@@ -12,7 +12,7 @@ from oncoroute_shared.messaging.consumer import Handler, Subscription
 from oncoroute_shared.runtime import Runtime
 from oncoroute_shared.topics import Topic
 
-from ..handlers import assignments, cases
+from ..handlers import assignments, board, cases
 
 ANSWERS = {"assignment.accepted": "accepted", "assignment.declined": "declined",
            "assignment.completed": "completed", "assignment.expired": "expired",
@@ -28,6 +28,7 @@ def subscriptions(runtime: Runtime) -> list[Subscription]:
 
     async def opened(conn: asyncpg.Connection, event: CloudEvent, data: Any) -> None:
         await cases.on_case_opened(conn, event, data, policy(), now())
+        await board.on_case_opened(conn, event, data)
 
     async def updated(conn: asyncpg.Connection, event: CloudEvent, data: Any) -> None:
         await cases.on_case_updated(conn, event, data, policy(), now())
@@ -37,6 +38,10 @@ def subscriptions(runtime: Runtime) -> list[Subscription]:
 
     async def offered(conn: asyncpg.Connection, event: CloudEvent, data: Any) -> None:
         await assignments.on_offered(conn, event, data, policy(), now())
+        await board.on_offered(conn, event, data)
+
+    async def unmatched(conn: asyncpg.Connection, event: CloudEvent, data: Any) -> None:
+        await board.on_unmatched(conn, event, data, now())
 
     def answered(status: str) -> Handler:
         async def handle(conn: asyncpg.Connection, event: CloudEvent, data: Any) -> None:
@@ -51,5 +56,6 @@ def subscriptions(runtime: Runtime) -> list[Subscription]:
                                    "case.closed": closed}),
         Subscription(Topic.ASSIGNMENTS, {
             "assignment.offered": offered, "case.opinion_ready": opinion,
+            "case.unmatched": unmatched,
             **{short: answered(status) for short, status in ANSWERS.items()}}),
     ]
