@@ -30,6 +30,7 @@ COOKIE = "oncoroute_operator"
 SESSION_S = 12 * 3600
 _MAX_TOKEN = 200
 _MAX_FORM = 2048
+_CACHED_FILTERS = 64
 ASSETS = {"board.css": "text/css", "board.js": "text/javascript"}
 StandingName = Literal["on_track", "at_risk", "breached", "paused"]
 
@@ -78,9 +79,19 @@ def router(runtime: Runtime, changes: BoardChanges) -> APIRouter:
                 limit: int = Query(200, ge=1, le=1000)) -> BoardFilters:
         return BoardFilters(tier or None, tumor_group or None, state, source or None, limit)
 
+    built: dict[BoardFilters, tuple[int, str]] = {}  # streams with the same filters share
+
     async def build(f: BoardFilters) -> str:
+        version = changes.version
+        hit = built.get(f)
+        if hit is not None and hit[0] == version:
+            return hit[1]
         async with runtime.db().acquire() as conn:
-            return encode(await snapshot(conn, policy(), f))
+            body = encode(await snapshot(conn, policy(), f))
+        if len(built) >= _CACHED_FILTERS:
+            built.clear()
+        built[f] = (version, body)
+        return body
 
     @api.get("/", include_in_schema=False)
     async def home(request: Request,
