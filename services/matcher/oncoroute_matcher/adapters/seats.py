@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+from opentelemetry import propagate
 
 from ..domain.panel import SeatPlan
 
@@ -68,15 +69,17 @@ async def update_case(conn: asyncpg.Connection, case_id: str, now: datetime,
 
 async def create_seat(conn: asyncpg.Connection, case: CaseFacts, plan: SeatPlan,
                       now: datetime) -> bool:
+    trace: dict[str, str] = {}
+    propagate.inject(trace)
     created = await conn.fetchval(
         """INSERT INTO seats (case_id, seat, role, roles, require_expert, tumor_group, tier,
                fast_progressing, deadline, status, first_opinion_physician,
-               first_opinion_institution, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'waiting', $10, $11, $12, $12)
+               first_opinion_institution, created_at, updated_at, trace_context)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'waiting', $10, $11, $12, $12, $13)
            ON CONFLICT DO NOTHING RETURNING true""",
         case.case_id, plan.seat, plan.role_label, sorted(plan.roles), plan.require_expert,
         case.tumor_group, case.tier, case.fast_progressing, case.deadline,
-        case.first_opinion_physician, case.first_opinion_institution, now)
+        case.first_opinion_physician, case.first_opinion_institution, now, trace)
     return bool(created)
 
 

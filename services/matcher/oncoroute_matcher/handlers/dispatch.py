@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 import asyncpg
+from opentelemetry import context as otel_context
+from opentelemetry import propagate
 
 from oncoroute_shared.contracts.assignments import AssignmentOffered, CaseUnmatched, Reviewer
 from oncoroute_shared.messaging.outbox import emit
@@ -65,7 +67,16 @@ async def dispatch_seat(conn: asyncpg.Connection, case_id: str, seat_name: str,
     if (seat is None or seat["status"] != "waiting" or case["status"] != "open"
             or not case["routable"]):
         return Outcome.SKIPPED
-    need = need_for(case, seat, cfg, await seats.on_case(conn, case_id))
+    token = otel_context.attach(propagate.extract(seat["trace_context"] or {}))
+    try:  # the offer continues the trace of the event that created the seat
+        return await _dispatch(conn, case, seat, cfg, now)
+    finally:
+        otel_context.detach(token)
+
+
+async def _dispatch(conn: asyncpg.Connection, case: asyncpg.Record, seat: asyncpg.Record,
+                    cfg: MatchingConfig, now: datetime) -> Outcome:
+    need = need_for(case, seat, cfg, await seats.on_case(conn, case["case_id"]))
     pool = await roster.candidates(conn, need)
     leave = await roster.leave(conn, [s.id for s in pool], now, _window_end(need, now))
     while pool:
