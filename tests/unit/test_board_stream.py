@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -41,7 +42,7 @@ async def test_only_changed_snapshots_are_sent_and_each_carries_the_server_time(
         return encode({"cases": [{"case_id": "c1", "state": next(states), "at": NOW}]})
 
     async with moving(0.01) as changes:
-        frames = stream(changes, build, lambda: NOW, heartbeat_s=5)
+        frames = stream(changes, build, lambda: NOW, heartbeat_s=5, min_gap_s=0)
         assert await anext(frames) == "retry: 2000\n\n"
         kind, first = event(await anext(frames))
         assert kind == "snapshot" and first["server_time"] == NOW.isoformat()
@@ -56,7 +57,7 @@ async def test_a_quiet_board_sends_heartbeats() -> None:
         return encode({"cases": []})
 
     changes = BoardChanges("sla", refresh_s=3600)  # never moves during this test
-    frames = stream(changes, build, lambda: NOW, heartbeat_s=0.05)
+    frames = stream(changes, build, lambda: NOW, heartbeat_s=0.05, min_gap_s=0)
     await anext(frames)
     assert event(await anext(frames))[0] == "snapshot"
     assert await asyncio.wait_for(anext(frames), 5) == sse("heartbeat", "{}")
@@ -74,3 +75,19 @@ def test_snapshots_encode_times_and_refuse_what_they_cannot() -> None:
     assert encode({"b": 1, "a": NOW}) == '{"a":"2026-03-01T09:30:00+00:00","b":1}'
     with pytest.raises(TypeError):
         encode({"a": object()})
+
+
+async def test_a_busy_board_sends_at_most_one_snapshot_per_gap() -> None:
+    counter = iter(range(1000))
+
+    async def build() -> str:  # every build differs: a busy system
+        return encode({"n": next(counter)})
+
+    async with moving(0.001) as changes:
+        frames = stream(changes, build, lambda: NOW, heartbeat_s=5, min_gap_s=0.2)
+        await anext(frames)
+        sent = []
+        for _ in range(3):
+            assert event(await asyncio.wait_for(anext(frames), 5))[0] == "snapshot"
+            sent.append(time.monotonic())
+        assert all(b - a >= 0.19 for a, b in zip(sent, sent[1:], strict=False)), sent

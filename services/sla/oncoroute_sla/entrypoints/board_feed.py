@@ -21,6 +21,7 @@ from ..adapters.board import BoardFilters
 from ..domain.policy import SlaPolicy
 
 HEARTBEAT_S = 15.0
+MIN_GAP_S = 1.0
 RETRY_MS = 2000  # EventSource's own reconnection delay after a dropped stream
 WEEK = timedelta(days=7)
 DAY = timedelta(hours=24)
@@ -107,7 +108,8 @@ def sse(event: str, data: str) -> str:
 
 async def stream(changes: BoardChanges, build: Callable[[], Awaitable[str]],
                  now: Callable[[], datetime],
-                 heartbeat_s: float = HEARTBEAT_S) -> AsyncIterator[str]:
+                 heartbeat_s: float = HEARTBEAT_S,
+                 min_gap_s: float = MIN_GAP_S) -> AsyncIterator[str]:
     """Snapshots as server-sent events: the first at once, then each one that differs; a
     `heartbeat` event when nothing moved for a while, so proxies keep the connection and the
     page can tell a silent stream from a dead one."""
@@ -119,6 +121,7 @@ async def stream(changes: BoardChanges, build: Callable[[], Awaitable[str]],
         if body != last:
             last = body
             yield sse("snapshot", body[:-1] + f',"server_time":"{now().isoformat()}"}}')
+            await asyncio.sleep(min_gap_s)  # a busy system: at most one snapshot a second
         moved = await changes.after(version, heartbeat_s)
         if moved == version:
             yield sse("heartbeat", "{}")
