@@ -163,16 +163,56 @@ async def test_an_operator_watches_a_case_turn_at_risk_then_breached_without_rel
     await screenshot(page, shots, "board-narrow.png")
 
 
+async def signed_in_page(system: System, browser: Browser) -> Page:
+    page = await browser.new_page(viewport={"width": 1280, "height": 800})
+    await page.goto(system.url("sla") + "/")
+    await page.get_by_label("Operator token").fill(operator_token(system))
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "live",
+                                                                 timeout=WAIT_MS)
+    return page
+
+
+async def test_an_accepted_review_and_its_opinion_show_on_the_board(
+    board_system: System, browser: Browser,
+) -> None:
+    """Workload counts the review against the reviewer's capacity; the opinion takes the
+    case off the board and into the on-time rate and median turnaround."""
+    page = await signed_in_page(board_system, browser)
+    case_id = await submit(board_system, source="board-e2e", reasons=["reassurance"])
+    row = page.locator(f'tr[data-case="{case_id}"]')
+    await expect(row.locator(".seats")).to_contain_text("offered", timeout=WAIT_MS)
+    operator = {"Authorization": "Bearer " + board_system.cli(
+        "specialists", "token", "--operator").stdout.strip()}
+    async with httpx.AsyncClient(base_url=board_system.url("matcher"), timeout=30) as matcher:
+        seats = (await matcher.get(f"/v1/cases/{case_id}/seats", headers=operator)).json()
+        [offer] = [s["assignment"] for s in seats["seats"] if s["assignment"]]
+        reviewer = offer["specialist_id"]
+        mine = {"Authorization": "Bearer " + board_system.cli(
+            "specialists", "token", reviewer).stdout.strip()}
+        accepted = await matcher.post(f"/v1/assignments/{offer['assignment_id']}/accept",
+                                      headers=mine)
+        assert accepted.status_code == 200, accepted.text
+        await expect(row.locator(".seats")).to_contain_text("accepted", timeout=WAIT_MS)
+        load = page.locator("#workload .load", has=page.locator(f'[title="{reviewer}"]'))
+        await expect(load).to_contain_text("/400")  # capacity from assignment.offered
+        opinion = await matcher.post(
+            f"/v1/assignments/{offer['assignment_id']}/opinion", headers=mine, json={
+                "diagnosis": "confirmed", "treatment_plan": "agreed",
+                "summary": "Agree with the first opinion.",
+                "report_uri": "https://reports.example.org/board"})
+        assert opinion.status_code == 200, opinion.text
+    await expect(row).to_have_count(0, timeout=WAIT_MS)  # met: no longer open
+    await expect(page.locator("#tile-on-time")).to_contain_text("100% of 1")
+    median = page.locator("#tile-median dd").nth(1)  # standard, after fast_progressing
+    await expect(median).to_contain_text("s")
+
+
 async def test_filters_narrow_the_board_and_the_keyboard_reaches_them(
     board_system: System, browser: Browser,
 ) -> None:
     """Runs after the watch above: its cases are on the board."""
-    page = await browser.new_page(viewport={"width": 1280, "height": 800})
-    await page.goto(board_system.url("sla") + "/")
-    await page.get_by_label("Operator token").fill(operator_token(board_system))
-    await page.keyboard.press("Enter")
-    await expect(page.locator("#connection")).to_have_attribute("data-state", "live",
-                                                                 timeout=WAIT_MS)
+    page = await signed_in_page(board_system, browser)
     rows = page.locator("#case-rows tr[data-case]")
     await expect(rows.first).to_be_visible(timeout=WAIT_MS)
     await page.get_by_label("Source").select_option("clinic-b")
