@@ -99,7 +99,7 @@ async def wait_for(system: System, case_id: str, what: str, *, count: int = 1,
 
 
 async def sla_api(system: System, path: str) -> Any:
-    async with httpx.AsyncClient(base_url=system.url("sla"), timeout=10) as client:
+    async with system.operator_client("sla", timeout=10) as client:
         r = await client.get(path)
     assert r.status_code == 200, r.text
     return r.json()
@@ -117,7 +117,7 @@ async def test_every_service_reports_the_time_scale(sla_system: System) -> None:
 
 
 async def test_the_sla_api_answers_bad_requests_clearly(sla_system: System) -> None:
-    async with httpx.AsyncClient(base_url=sla_system.url("sla"), timeout=10) as client:
+    async with sla_system.operator_client("sla", timeout=10) as client:
         unknown = await client.get("/v1/sla/cases/no-such-case")
         window = await client.get("/v1/sla/summary", params={"window": "soon"})
         state = await client.get("/v1/sla/cases", params={"state": "late"})

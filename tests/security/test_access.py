@@ -51,12 +51,7 @@ async def refusals(url: str, headers: dict[str, str]) -> tuple[int, list[str]]:
     return len(found), wrong
 
 
-GAPS = {"sla": "sla's API has no authentication yet"}
-
-
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=GAPS[n])) if n in GAPS else n
-    for n in SERVICES])
+@pytest.mark.parametrize("name", SERVICES)
 async def test_every_route_refuses_requests_without_valid_credentials(
     security_system: System, name: str,
 ) -> None:
@@ -80,7 +75,6 @@ async def test_health_and_metrics_stay_open(security_system: System) -> None:
                 assert r.status_code == 200, f"{name} {path}: {r.status_code}"
 
 
-@pytest.mark.xfail(strict=True, reason=GAPS["sla"])
 async def test_each_operator_credential_opens_only_its_own_service(
     security_system: System,
 ) -> None:

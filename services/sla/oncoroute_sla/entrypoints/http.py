@@ -1,11 +1,13 @@
-"""Sla's read API: open clocks, one clock's history, the summary (the dashboard builds on it)."""
+"""Sla's read API (operators, `Authorization: Bearer <operator token>`): open clocks, one
+clock's history, the summary (the dashboard builds on it)."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 
+from oncoroute_shared.operator_access import operator_only
 from oncoroute_shared.policy import parse_duration
 from oncoroute_shared.runtime import Runtime
 
@@ -16,7 +18,8 @@ StandingName = Literal["on_track", "at_risk", "breached", "paused"]
 
 
 def router(runtime: Runtime) -> APIRouter:
-    api = APIRouter(prefix="/v1/sla", tags=["sla"])
+    api = APIRouter(prefix="/v1/sla", tags=["sla"],
+                    dependencies=[Depends(operator_only(runtime))])
 
     def policy() -> SlaPolicy:
         return runtime.state["policy"]  # type: ignore[no-any-return]
