@@ -91,3 +91,32 @@ async def test_a_busy_board_sends_at_most_one_snapshot_per_gap() -> None:
             assert event(await asyncio.wait_for(anext(frames), 5))[0] == "snapshot"
             sent.append(time.monotonic())
         assert all(b - a >= 0.19 for a, b in zip(sent, sent[1:], strict=False)), sent
+
+
+async def test_heartbeats_arrive_while_the_version_moves_but_nothing_changes() -> None:
+    """The version moves every refresh whatever happened; a quiet board must still send
+    heartbeats, or the page would take the silence for a dead stream."""
+    async def build() -> str:
+        return encode({"cases": []})
+
+    async with moving(0.01) as changes:
+        frames = stream(changes, build, lambda: NOW, heartbeat_s=0.1, min_gap_s=0)
+        await anext(frames)
+        assert event(await anext(frames))[0] == "snapshot"
+        assert await asyncio.wait_for(anext(frames), 5) == sse("heartbeat", "{}")
+
+
+async def test_the_stream_ends_when_the_server_is_stopping() -> None:
+    stopping = False
+
+    async def build() -> str:
+        return encode({"cases": []})
+
+    async with moving(0.01) as changes:
+        frames = stream(changes, build, lambda: NOW, lambda: stopping, heartbeat_s=5,
+                        min_gap_s=0)
+        await anext(frames)
+        assert event(await anext(frames))[0] == "snapshot"
+        stopping = True
+        with pytest.raises(StopAsyncIteration):
+            await asyncio.wait_for(anext(frames), 5)

@@ -23,9 +23,13 @@ def _run(args: argparse.Namespace) -> int:
     spec = load_spec(args.service)
     port = args.port or int(os.environ.get(f"{args.service.upper()}_PORT", spec.default_port))
     host = os.environ.get("HTTP_HOST", "127.0.0.1")
-    config = uvicorn.Config(create_app(spec), host=host, port=port, log_config=None,
+    app = create_app(spec)
+    config = uvicorn.Config(app, host=host, port=port, log_config=None,
                             access_log=False, lifespan="on", timeout_graceful_shutdown=10)
     server = uvicorn.Server(config)
+    # Long-lived responses (sla's board stream) end themselves once the server is stopping,
+    # instead of holding the graceful shutdown for its whole timeout.
+    app.state.stopping = lambda: server.should_exit
     server.run()
     return 0 if server.started else 1
 

@@ -139,12 +139,15 @@ def router(runtime: Runtime, changes: BoardChanges) -> APIRouter:
     @api.get("/board/stream", dependencies=[Depends(operator)],
              summary="The snapshot as server-sent events (`snapshot`), again on each change",
              response_class=StreamingResponse)
-    async def board_stream(f: BoardFilters = Depends(filters)) -> StreamingResponse:
+    async def board_stream(request: Request,
+                           f: BoardFilters = Depends(filters)) -> StreamingResponse:
         async def built() -> str:
             return await build(f)
 
+        stopping = getattr(request.app.state, "stopping", lambda: False)
         return StreamingResponse(
-            stream(changes, built, lambda: datetime.now(UTC)), media_type="text/event-stream",
+            stream(changes, built, lambda: datetime.now(UTC), stopping),
+            media_type="text/event-stream",
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
     return api

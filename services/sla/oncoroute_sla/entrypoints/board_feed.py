@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from ..adapters.board import BoardFilters
 from ..domain.policy import SlaPolicy
 
 HEARTBEAT_S = 15.0
+STOP_CHECK_S = 1.0
 MIN_GAP_S = 1.0
 RETRY_MS = 2000  # EventSource's own reconnection delay after a dropped stream
 WEEK = timedelta(days=7)
@@ -107,22 +109,25 @@ def sse(event: str, data: str) -> str:
 
 
 async def stream(changes: BoardChanges, build: Callable[[], Awaitable[str]],
-                 now: Callable[[], datetime],
+                 now: Callable[[], datetime], stopping: Callable[[], bool] = lambda: False,
                  heartbeat_s: float = HEARTBEAT_S,
                  min_gap_s: float = MIN_GAP_S) -> AsyncIterator[str]:
     """Snapshots as server-sent events: the first at once, then each one that differs; a
-    `heartbeat` event when nothing moved for a while, so proxies keep the connection and the
-    page can tell a silent stream from a dead one."""
+    `heartbeat` event when nothing was sent for `heartbeat_s`, so proxies keep the connection
+    and the page can tell a quiet board from a dead stream. Ends when the server is stopping
+    (the page reconnects to another process or to this one once it is back)."""
     yield f"retry: {RETRY_MS}\n\n"
     last = None
+    sent_at = time.monotonic()
     version = changes.version
-    while True:
+    while not stopping():
         body = await build()
         if body != last:
             last = body
             yield sse("snapshot", body[:-1] + f',"server_time":"{now().isoformat()}"}}')
+            sent_at = time.monotonic()
             await asyncio.sleep(min_gap_s)  # a busy system: at most one snapshot a second
-        moved = await changes.after(version, heartbeat_s)
-        if moved == version:
+        elif time.monotonic() - sent_at >= heartbeat_s:
             yield sse("heartbeat", "{}")
-        version = moved
+            sent_at = time.monotonic()
+        version = await changes.after(version, min(heartbeat_s, STOP_CHECK_S))
