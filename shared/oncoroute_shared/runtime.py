@@ -159,7 +159,7 @@ def create_app(spec: ServiceSpec) -> FastAPI:
             if asyncio.iscoroutine(result):
                 await result
         broker = build_broker(spec, runtime, parts)
-        await broker.start()
+        await start_broker(broker)
         relay = OutboxRelay(runtime.pool, _Publisher(broker), spec.name,
                             database_url(settings))
         tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
@@ -181,6 +181,16 @@ def create_app(spec: ServiceSpec) -> FastAPI:
     for router in parts.routers:
         app.include_router(router)
     return app
+
+
+async def start_broker(broker: KafkaBroker) -> None:
+    """`broker.start()`, but the subscribers join their consumer groups at once rather than
+    one after another (each join takes seconds on a fresh group)."""
+    await broker.connect()
+    await asyncio.gather(*(sub.start() for sub in broker.subscribers))
+    for pub in broker.publishers:
+        await pub.start()
+    broker.running = True
 
 
 class _Publisher:
