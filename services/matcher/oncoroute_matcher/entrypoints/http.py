@@ -53,7 +53,8 @@ def router(runtime: Runtime) -> APIRouter:
         try:
             s = Specialist.model_validate({**body.model_dump(), "id": specialist_id})
         except ValidationError as exc:
-            raise HTTPException(422, [{"loc": e["loc"], "msg": e["msg"]}
+            # the shape of the 422 the OpenAPI document declares (loc, msg, type)
+            raise HTTPException(422, [{"loc": e["loc"], "msg": e["msg"], "type": e["type"]}
                                       for e in exc.errors()]) from None
         async with runtime.db().acquire() as conn, conn.transaction():
             existed = await roster.get(conn, specialist_id) is not None
