@@ -56,7 +56,8 @@ def router(runtime: Runtime) -> APIRouter:
         try:
             span = parse_duration(window)
         except ValueError as exc:
-            raise HTTPException(422, str(exc)) from None
+            raise HTTPException(422, [{"loc": ["query", "window"], "msg": str(exc),
+                                       "type": "value_error"}]) from None
         async with runtime.db().acquire() as conn:
             return await readmodel.summary(conn, policy().at_risk_at, span,
                                            sorted(policy().tiers))
