@@ -27,6 +27,7 @@ from prometheus_client import REGISTRY
 from . import kafka_config, logs, policy
 from .db.migrations import migrate
 from .db.pool import create_pool
+from .http_guard import RefuseNul
 from .messaging.admin import ensure_topics
 from .messaging.consumer import Processor, Record, Subscription
 from .messaging.relay import OutboxRelay
@@ -177,6 +178,7 @@ def create_app(spec: ServiceSpec) -> FastAPI:
             await runtime.pool.close()
 
     app = FastAPI(title=f"OncoRoute {spec.name}", description=spec.title, lifespan=lifespan)
+    app.add_middleware(RefuseNul)
     app.include_router(health_router(state))
     for router in parts.routers:
         app.include_router(router)
