@@ -134,7 +134,8 @@ async def test_logs_are_json_with_case_and_trace_ids_and_carry_no_personal_data(
     lines = log_lines(artifacts / "logs-security")
     assert set(lines) >= {"intake", "matcher", "sla", "notify"}
     secrets = [v for k, v in security_system.env.items()
-               if k.endswith(("SECRET", "PASSWORD", "TOKEN"))]
+               if k.endswith(("SECRET", "SECRETS", "PASSWORD", "TOKEN"))]
+    secrets.append(json.loads(security_system.env["WEBHOOK_SECRETS"])["sec-privacy"])
     secrets += [security_system.operator_headers["Authorization"].split()[1],
                 security_system.intake_headers["Authorization"].split()[1]]
     leaks, not_json, traced = [], [], {}
