@@ -28,13 +28,15 @@ def roster(n: int = 60) -> str:
         group = GROUPS[i % len(GROUPS)]
         lines.append(f"b{i},Dr Bench {i},b{i}@example.org,medical_oncologist;pathologist;"
                      f"haematopathologist;radiologist;surgical_oncologist;haematologist,"
-                     f"{group},100000,en,GB,Inst {i},UTC")
+                     f"{group},1000,en,GB,Inst {i},UTC")
     return "\n".join(lines) + "\n"
 
 
 def cli(env: dict[str, str], *args: str) -> str:
     done = subprocess.run([sys.executable, "-m", "oncoroute_shared.cli.main", *args],
-                          env={**os.environ, **env}, capture_output=True, text=True, check=True)
+                          env={**os.environ, **env}, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"oncoroute {' '.join(args)}: {done.stderr.strip()}")
     return done.stdout
 
 

@@ -37,7 +37,7 @@ def submission(source: str, n: int) -> dict:
                     "country": "GB", "contact": {"email": "p@example.org"},
                     "consent": {"email": True, "sms": False}},
         "diagnosis": {"icd10": icd10, "icd_o3_morphology": morph},
-        "reasons": ["treatment_options"],
+        "reasons": ["reassurance"],
         "records": [{"kind": "pathology_report", "uri": "https://r.example.org/1"}],
     }
 
