@@ -63,6 +63,14 @@ async def offers_for(conn: asyncpg.Connection, case_id: str) -> list[Offer]:
     return [Offer.model_validate(dict(r)) for r in rows]
 
 
+async def lock_case(conn: asyncpg.Connection, case_id: str) -> None:
+    """Serialise storing a case with parking an event for it, until the transaction ends:
+    without it an event parked while `case.opened` was being stored (two consumers, two
+    transactions) could commit after the opening looked for parked events, and stay parked."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('notify.case:' || $1, 0))",
+                       case_id)
+
+
 async def park(conn: asyncpg.Connection, case_id: str, event: CloudEvent, now: datetime) -> None:
     await conn.execute(
         """INSERT INTO parked_events (event_id, case_id, event, parked_at) VALUES ($1, $2, $3, $4)

@@ -36,6 +36,9 @@ async def on_event(conn: asyncpg.Connection, event: CloudEvent, data: Any, deps:
         return
     case = await cases.get_case(conn, case_id)
     if case is None and kind not in rules.CASE_NOT_NEEDED:
+        await cases.lock_case(conn, case_id)  # waits for a `case.opened` being stored
+        case = await cases.get_case(conn, case_id)
+    if case is None and kind not in rules.CASE_NOT_NEEDED:
         await cases.park(conn, case_id, event, now)
         log.info("parked %s %s until case.opened of %s", kind, event.id, case_id)
         return
@@ -47,6 +50,7 @@ async def on_event(conn: asyncpg.Connection, event: CloudEvent, data: Any, deps:
 async def _opened(conn: asyncpg.Connection, event: CloudEvent, data: Any, deps: Deps,
                   now: datetime) -> None:
     facts = facts_from_opened(data, deps.policy)
+    await cases.lock_case(conn, facts.case_id)
     if not await cases.save_case(conn, facts, now):
         return
     await _plan(conn, event, "case.opened", data, facts, [], deps, now)
