@@ -68,6 +68,7 @@ class Settings:
     cases: int = 300
     rate: float = 12.0  # submissions per second, HTTP and Kafka together
     kafka_share: float = 0.4
+    fast_share: float = 0.08  # acute leukaemia: fast-progressing, staff paged by SMS too
     withdraw_share: float = 0.1
     opinion_share: float = 0.3
     kill_every: float = 3.0  # seconds between one restart being ready and the next kill
@@ -91,20 +92,22 @@ class Settings:
 
 
 def roster(cases: int) -> str:
-    """Fewer seats than cases need: some wait (visibly unmatched) until capacity frees."""
-    breast, path, haem = max(2, int(cases * 0.35)), max(1, cases // 10), max(1, cases // 25)
-    return "\n".join([
-        "id,name,email,phone,roles,tumor_groups,max_active,languages,regions,institution,"
-        "timezone",
-        f"cx-breast-1,Dr Breast One,cb1@chaos.example.org,+44 7700 900511,medical_oncologist,"
-        f"breast,{breast},en,GB,Inst A,UTC",
-        f"cx-breast-2,Dr Breast Two,cb2@chaos.example.org,+44 7700 900512,medical_oncologist,"
-        f"breast,{breast},en,GB,Inst B,UTC",
-        f"cx-path-1,Dr Path One,cp1@chaos.example.org,+44 7700 900513,pathologist,breast,"
-        f"{path},en,GB,Inst C,UTC",
-        f"cx-haem-1,Dr Haem One,ch1@chaos.example.org,+44 7700 900514,haematologist,"
-        f"haematologic,{haem},en,GB,Inst D,UTC",
-    ]) + "\n"
+    """Fewer seats than cases need: some wait (visibly unmatched) until capacity frees. Each
+    specialist holds at most 800 (the roster allows 1,000)."""
+    lines = ["id,name,email,phone,roles,tumor_groups,max_active,languages,regions,"
+             "institution,timezone"]
+    n = 0
+    for kind, role, group, share in (("breast", "medical_oncologist", "breast", 0.7),
+                                     ("path", "pathologist", "breast", 0.1),
+                                     ("haem", "haematologist", "haematologic", 0.04)):
+        total = max(2 if kind == "breast" else 1, int(cases * share))
+        people = max(2 if kind == "breast" else 1, -(-total // 800))
+        for k in range(people):
+            n += 1
+            lines.append(f"cx-{kind}-{k + 1},Dr {kind.title()} {k + 1},cx{n}@chaos.example.org,"
+                         f"+44 7700 9{n:05d},{role},{group},{max(1, total // people)},en,GB,"
+                         f"Inst {n},UTC")
+    return "\n".join(lines) + "\n"
 
 
 def policy(settings: Settings) -> dict[str, Any]:
@@ -130,10 +133,11 @@ def policy(settings: Settings) -> dict[str, Any]:
     return doc
 
 
-def case_doc(n: int, rng: random.Random, receiver: str) -> dict[str, Any]:
+def case_doc(n: int, rng: random.Random, receiver: str,
+             fast_share: float = 0.08) -> dict[str, Any]:
     """Complete submissions: breast (some with a pathologist seat), some acute leukaemia."""
     external_id = f"chaos-{n:06d}-{uuid.uuid4().hex[:6]}"
-    if rng.random() < 0.08:
+    if rng.random() < fast_share:
         doc = submission(icd10="C92.0", source=SOURCE, external_id=external_id,
                          reasons=["reassurance"])
         doc["diagnosis"]["icd_o3_morphology"] = "9861/3"
@@ -223,10 +227,11 @@ class Load:
     kafka: int = 0
 
 
-async def _retrying(what: Any, load: Load, deadline_s: float = 240) -> httpx.Response:
+async def _retrying(what: Any, load: Load, deadline_s: float = 900) -> httpx.Response:
     """A submitting system's client: retry on a dropped connection or a 5xx until accepted
-    (the same external id makes a retry safe: the case opens once)."""
+    (the same external id makes a retry safe: the case opens once), backing off."""
     end = time.monotonic() + deadline_s
+    tries = 0
     while True:
         try:
             r: httpx.Response = await what()
@@ -237,7 +242,9 @@ async def _retrying(what: Any, load: Load, deadline_s: float = 240) -> httpx.Res
         if time.monotonic() > end:
             raise AssertionError("a request kept failing past its deadline")
         load.retries += 1
-        await asyncio.sleep(0.5)  # client backoff, not synchronisation
+        tries += 1
+        # client backoff with jitter, not synchronisation
+        await asyncio.sleep(min(0.25 * 2 ** tries, 4.0) * random.uniform(0.5, 1.0))
 
 
 async def submit_all(rig: Rig, load: Load) -> None:
@@ -247,11 +254,15 @@ async def submit_all(rig: Rig, load: Load) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=rig.system.infra.kafka, acks="all")
     await producer.start()
     pending: set[asyncio.Task[None]] = set()
+    # A submitting system sends a bounded number of requests at once: while intake is down
+    # its queue fills and the load slows (backpressure), as a real client's would.
+    in_flight = asyncio.Semaphore(32)
     try:
-        async with httpx.AsyncClient(headers=rig.system.intake_headers, timeout=15) as client:
+        async with httpx.AsyncClient(headers=rig.system.intake_headers, timeout=15,
+                                 limits=httpx.Limits(max_connections=32)) as client:
             start = time.monotonic()
             for n in range(s.cases):
-                doc = case_doc(n, rng, rig.hooks.url)
+                doc = case_doc(n, rng, rig.hooks.url, s.fast_share)
                 if rng.random() < s.kafka_share:
                     event = new_event("case.submitted", source=SOURCE,
                                       subject=doc["external_id"], data=doc)
@@ -261,8 +272,10 @@ async def submit_all(rig: Rig, load: Load) -> None:
                     load.kafka += 1
                 else:
                     withdraw = rng.random() < s.withdraw_share
+                    await in_flight.acquire()
                     task = asyncio.create_task(_http_case(client, urls[n % len(urls)], doc,
                                                           withdraw, load))
+                    task.add_done_callback(lambda _: in_flight.release())
                     pending.add(task)
                     task.add_done_callback(pending.discard)
                 await asyncio.sleep(max(0.0, start + (n + 1) / s.rate - time.monotonic()))
@@ -457,9 +470,9 @@ class Outcome:
         f, ld = self.faults, self.load
         head = (f"chaos: {len(ld.submitted)} cases ({ld.http} HTTP, {ld.kafka} Kafka; "
                 f"{len(ld.withdrawn)} withdrawn, {len(ld.opinions)} opinions), "
-                f"{ld.retries} HTTP retries by the clients; SIGKILLs {dict(f.kills)}, PostgreSQL restarts "
-                f"{f.postgres_restarts}; load {self.seconds['load']:.0f} s, settle "
-                f"{self.seconds['settle']:.0f} s")
+                f"{ld.retries} HTTP retries by the clients; SIGKILLs {dict(f.kills)}, "
+                f"PostgreSQL restarts {f.postgres_restarts}; load "
+                f"{self.seconds['load']:.0f} s, settle {self.seconds['settle']:.0f} s")
         return head + "\n" + invariants.table(self.checks)
 
     def as_json(self) -> str:
@@ -477,7 +490,6 @@ class Outcome:
 
 
 async def run(rig: Rig, settle_timeout: float = 600) -> Outcome:
-    from ..support.waiting import eventually
 
     load, faults = Load(), Faults()
     load_done, stop_reviews = asyncio.Event(), asyncio.Event()
@@ -497,9 +509,18 @@ async def run(rig: Rig, settle_timeout: float = 600) -> Outcome:
         if killer and not killer.done():
             killer.cancel()
     loaded = time.monotonic()
+    checks = await settle_and_check(rig, load, settle_timeout)
+    return Outcome(checks, load, faults,
+                   {"load": loaded - started, "settle": time.monotonic() - loaded})
+
+
+async def settle_and_check(rig: Rig, load: Load,
+                           settle_timeout: float = 600) -> list[invariants.Check]:
+    """Wait until the system has nothing left to do, then check every invariant."""
+    from ..support.waiting import eventually
+
     await eventually(lambda: quiescent(rig, load), timeout=settle_timeout, interval=1,
-                     what="the system to settle after the chaos")
-    settled = time.monotonic()
+                     what="the system to settle")
     # Checked over the whole history; a check that fails is read again for a while in case
     # the last events were still being consumed (a violation that stays is reported).
     checks: list[invariants.Check] = []
@@ -512,5 +533,4 @@ async def run(rig: Rig, settle_timeout: float = 600) -> Outcome:
     alive = invariants.Check("every service process running at the end")
     for name, proc in rig.processes():
         alive.expect(proc.alive(), f"{name} exited; see {proc.log_path}")
-    return Outcome([*checks, alive], load, faults,
-                   {"load": loaded - started, "settle": settled - loaded})
+    return [*checks, alive]
