@@ -45,7 +45,10 @@ def test_no_input_gets_a_server_error(system: System, mode: GenerationMode) -> N
             stranger = case.call(headers={"Authorization": "Bearer ork_x_y"}, timeout=30)
             assert stranger.status_code < 500
             if case.path not in HEALTH:
-                assert stranger.status_code == 401
+                # refused as unauthorised, or (a NUL in the path or query) refused as invalid
+                # before anything else, with or without credentials
+                assert stranger.status_code == 401 or (
+                    stranger.status_code == response.status_code == 422), stranger.text[:300]
 
         call()
     assert len(calls) > 100
