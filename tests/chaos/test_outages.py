@@ -69,11 +69,16 @@ async def test_broker_frozen_intake_keeps_accepting_and_nothing_is_lost(
             finally:
                 os.kill(broker.proc.pid, signal.SIGCONT)
         total = len(accepted)
+        thawed = time.monotonic()
         await eventually(lambda: _assigned_all(db, source, total), timeout=180, interval=1,
                          what=f"all {total} cases accepted during the freeze to be assigned")
+        assigned_s = time.monotonic() - thawed
         await eventually(lambda: _notified_all(db, source, total), timeout=120, interval=1,
                          what="every such case notified")
         assert await db.fetchval("SELECT count(*) FROM intake.outbox") == 0
+        print(f"\nbroker frozen {BROKER_FREEZE_S:.0f} s: {total} cases accepted over HTTP "
+              f"meanwhile (outbox backlog {backlog}), all assigned {assigned_s:.0f} s and "
+              f"notified {time.monotonic() - thawed:.0f} s after the thaw; outbox drained")
     finally:
         await db.close()
 
@@ -119,6 +124,9 @@ async def test_database_down_nothing_lost_and_readiness_recovers(outage_system: 
         await eventually(lambda: _assigned_all(db, source, len(docs)), timeout=180,
                          interval=1, what="every submission sent during the outage assigned")
         assert await read_all(bootstrap, "dead-letters") == [], "valid work was dead-lettered"
+        print(f"\nPostgreSQL down {DATABASE_DOWN_S:.0f} s: readiness 503 on intake and "
+              f"matcher, {len(docs)} Kafka submissions sent meanwhile, all assigned "
+              f"{time.monotonic() - down_at:.0f} s after it went down; no dead letter")
     finally:
         await db.close()
     for svc in outage_system.services.values():

@@ -74,7 +74,9 @@ async def test_hostile_messages_are_answered_and_valid_ones_processed(
 
     expected: set[tuple[str, str, int, int]] = set()  # (consumer, topic, partition, offset)
     rejected_ids: set[str] = set()
-    for (topic, raw, _), meta in zip(sent, metas, strict=True):
+    by_kind: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    for (kind, _), (topic, raw, _), meta in zip(hostile, sent, metas, strict=True):
+        by_kind[kind]["sent"] += 1
         try:
             event = decode(raw)
             known = short_type(event.type)
@@ -82,11 +84,14 @@ async def test_hostile_messages_are_answered_and_valid_ones_processed(
             event, known = None, None
         for consumer, handled, answers_invalid in topics[topic]:
             if event is not None and known is not None and known not in handled:
+                by_kind[kind]["ignored"] += 1
                 continue  # a valid envelope of a type this consumer does not act on
             if answers_invalid and event is not None and known in handled:
                 rejected_ids.add(event.id)
+                by_kind[kind]["case.rejected"] += 1
                 continue
             expected.add((consumer, topic, meta.partition, meta.offset))
+            by_kind[kind]["dead letters"] += 1
 
     async def dead_letters() -> collections.Counter[tuple[str, str, int, int]] | None:
         counts: collections.Counter[tuple[str, str, int, int]] = collections.Counter()
@@ -128,3 +133,14 @@ async def test_hostile_messages_are_answered_and_valid_ones_processed(
         assert svc.alive(), f"{svc.name} died under hostile input"
     print(f"\nfuzz: {len(hostile)} hostile messages on {len(names)} topics, "
           f"{len(expected)} dead letters, {len(rejected_ids)} rejections, {VALID} valid opened")
+    # per (message, consumer): dead-lettered, answered, or ignored (a known type that
+    # consumer does not handle, as for any event on a shared topic)
+    print(f"{'kind':14s} {'sent':>6s} {'dead letters':>13s} {'case.rejected':>14s} "
+          f"{'ignored':>8s}")
+    for kind in sorted(by_kind):
+        c = by_kind[kind]
+        print(f"{kind:14s} {c['sent']:6d} {c['dead letters']:13d} {c['case.rejected']:14d} "
+              f"{c['ignored']:8d}")
+    print(f"{'(all)':14s} {len(hostile):6d} {len(expected):13d} {len(rejected_ids):14d} "
+          f"{sum(c['ignored'] for c in by_kind.values()):8d}   every one once; {VALID} valid "
+          "submissions processed; no consumer died")

@@ -8,6 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
+
+from oncoroute_shared.policy import DEFAULT_POLICY
 
 from ..e2e.conftest import System, isolated_system
 from ..support.notify_http import SECRET as WEBHOOK_SECRET
@@ -32,6 +35,12 @@ def security_system(tmp_path_factory: pytest.TempPathFactory,
     logs = artifacts / "logs-security"
     for old in logs.glob("*.log"):
         old.unlink()  # the PII scan reads every line: start from empty logs
-    with isolated_system(tmp_path_factory.mktemp("security"), logs, roster=ROSTER,
-                         env=SECRETS) as system:
+    tmp = tmp_path_factory.mktemp("security")
+    # every message is sent at once, whatever the hour (a patient's would wait for morning in
+    # quiet hours), so the log scan sees every delivery rendered and sent
+    doc = yaml.safe_load(Path(str(DEFAULT_POLICY)).read_text())
+    doc["notify"]["quiet_hours"] = None
+    (tmp / "policy.yaml").write_text(yaml.safe_dump(doc))
+    env = {**SECRETS, "ONCOROUTE_POLICY": str(tmp / "policy.yaml")}
+    with isolated_system(tmp, logs, roster=ROSTER, env=env) as system:
         yield system

@@ -128,8 +128,6 @@ def log_lines(logs: Path) -> dict[str, list[str]]:
     return {f.stem: f.read_text(errors="replace").splitlines() for f in sorted(logs.glob("*.log"))}
 
 
-@pytest.mark.xfail(strict=False, reason="open (issue 8): in the final CI check the case did not "
-                   "settle within 120 s (clock met and every delivery sent); under investigation")
 async def test_logs_are_json_with_case_and_trace_ids_and_carry_no_personal_data(
     security_system: System, artifacts: Path,
 ) -> None:
