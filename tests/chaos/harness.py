@@ -84,7 +84,8 @@ class Settings:
     def from_env(cls, **defaults: Any) -> Settings:
         s = cls(**defaults)
         for name, kind in (("cases", int), ("rate", float), ("kill_every", float),
-                           ("rounds", int), ("seed", int), ("processes", int)):
+                           ("rounds", int), ("seed", int), ("processes", int),
+                           ("turnaround_s", int)):
             raw = os.environ.get(f"ONCOROUTE_CHAOS_{name.upper()}")
             if raw:
                 setattr(s, name, kind(raw))

@@ -23,7 +23,7 @@ async def test_a_hanging_smtp_server_and_a_dead_webhook_receiver_hold_up_nothing
     tmp_path_factory: pytest.TempPathFactory, artifacts: Path,
 ) -> None:
     settings = Settings.from_env(cases=30, rate=10.0, chaos=False, fast_share=0.5,
-                                 opinion_share=0.0)
+                                 opinion_share=0.0, turnaround_s=20)
     with chaos_rig(tmp_path_factory.mktemp("channels"), artifacts / "logs-channels",
                    settings) as rig:
         rig.smtp.mailbox.delay_s = 60.0  # answers DATA after notify's 5 s timeout

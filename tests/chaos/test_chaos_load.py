@@ -19,7 +19,7 @@ pytestmark = pytest.mark.e2e
 async def test_chaos_under_load_keeps_every_invariant(
     tmp_path_factory: pytest.TempPathFactory, artifacts: Path,
 ) -> None:
-    settings = Settings.from_env(cases=240)
+    settings = Settings.from_env(cases=240, turnaround_s=20)
     with chaos_rig(tmp_path_factory.mktemp("chaos"), artifacts / "logs-chaos", settings) as rig:
         outcome = await run(rig)
     print("\n" + outcome.report())

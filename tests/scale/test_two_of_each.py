@@ -32,7 +32,8 @@ def handled(log: Path) -> int:
 async def test_two_processes_of_every_service_keep_every_invariant(
     tmp_path_factory: pytest.TempPathFactory, artifacts: Path,
 ) -> None:
-    settings = Settings.from_env(cases=200, rate=15.0, processes=2, chaos=False)
+    settings = Settings.from_env(cases=150, rate=15.0, processes=2, chaos=False,
+                                 turnaround_s=20)
     logs = artifacts / "logs-scale"
     with chaos_rig(tmp_path_factory.mktemp("scale"), logs, settings) as rig:
         outcome = await run(rig)
