@@ -12,7 +12,9 @@ from oncoroute_shared.embedded.stack import Infrastructure
 
 from .support.stack import start_infrastructure
 
-ARTIFACTS = Path(os.environ.get("ONCOROUTE_TEST_ARTIFACTS", "test-artifacts")).resolve()
+# One folder per pytest-xdist worker: each worker has its own session system and logs.
+ARTIFACTS = (Path(os.environ.get("ONCOROUTE_TEST_ARTIFACTS", "test-artifacts"))
+             / os.environ.get("PYTEST_XDIST_WORKER", "")).resolve()
 
 
 @pytest.fixture(scope="session")

@@ -28,6 +28,7 @@ from ..support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 HOSTILE = int(os.environ.get("ONCOROUTE_FUZZ_MESSAGES", "1000"))
+SEED = int(os.environ.get("ONCOROUTE_FUZZ_SEED", "0"))  # set it to replay another draw
 VALID = 100
 
 
@@ -52,7 +53,7 @@ async def test_hostile_messages_are_answered_and_valid_ones_processed(
 ) -> None:
     topics = consumers()
     bootstrap = fuzz_system.infra.kafka or ""
-    hostile = draw_hostile(HOSTILE)
+    hostile = draw_hostile(HOSTILE, SEED)
     names = sorted(topics)
     valid = [submission(source="fuzz-valid", external_id=f"v-{n}") for n in range(VALID)]
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all",
@@ -99,10 +100,18 @@ async def test_hostile_messages_are_answered_and_valid_ones_processed(
             h = {k: v.decode() for k, v in rec.headers}
             counts[(h["x-dead-letter-consumer"], h["x-dead-letter-topic"],
                     int(h["x-dead-letter-partition"]), int(h["x-dead-letter-offset"]))] += 1
-        return counts if set(counts) >= expected else None
+        missing = expected - set(counts)
+        if not missing:
+            return counts
+        by_consumer = collections.Counter(consumer for consumer, *_ in missing)
+        seen = collections.Counter(consumer for consumer, *_ in counts)
+        raise AssertionError(f"{len(missing)} of {len(expected)} dead letters missing, by "
+                             f"consumer {dict(by_consumer)}; lowest missing offsets "
+                             f"{sorted(missing, key=lambda k: k[3])[:5]}; present by "
+                             f"consumer {dict(seen)}")
 
     letters = await eventually(dead_letters, timeout=240, interval=2,
-                               what=f"{len(expected)} dead letters")
+                               what=f"{len(expected)} dead letters (draw seed {SEED})")
     assert set(letters) == expected, "a message was dead-lettered that should not have been"
     assert set(letters.values()) == {1}, "a message was dead-lettered twice"
 
@@ -131,7 +140,7 @@ async def test_hostile_messages_are_answered_and_valid_ones_processed(
         await db.close()
     for svc in fuzz_system.services.values():
         assert svc.alive(), f"{svc.name} died under hostile input"
-    print(f"\nfuzz: {len(hostile)} hostile messages on {len(names)} topics, "
+    print(f"\nfuzz (seed {SEED}): {len(hostile)} hostile messages on {len(names)} topics, "
           f"{len(expected)} dead letters, {len(rejected_ids)} rejections, {VALID} valid opened")
     # per (message, consumer): dead-lettered, answered, or ignored (a known type that
     # consumer does not handle, as for any event on a shared topic)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from oncoroute_shared.contracts.registry import EVENTS
@@ -71,11 +71,12 @@ def _is_json(raw: bytes) -> bool:
     return True
 
 
-def draw_hostile(count: int) -> list[tuple[str, bytes]]:
-    """`count` hostile messages, the same ones on every run (derandomized)."""
+def draw_hostile(count: int, draw_seed: int = 0) -> list[tuple[str, bytes]]:
+    """`count` hostile messages drawn from `draw_seed` (a run prints its seed to replay it)."""
     out: list[tuple[str, bytes]] = []
 
-    @settings(max_examples=count * 3, derandomize=True, database=None, deadline=None,
+    @seed(draw_seed)
+    @settings(max_examples=count * 3, database=None, deadline=None,
               phases=[Phase.generate], suppress_health_check=list(HealthCheck))
     @given(st.data())
     def collect(data: st.DataObject) -> None:
