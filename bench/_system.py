@@ -41,22 +41,35 @@ def cli(env: dict[str, str], *args: str) -> str:
 
 
 @contextlib.contextmanager
-def running_system(
-    extra_env: dict[str, str] | None = None, services: tuple[str, ...] = SERVICES
-) -> Iterator[tuple[Infrastructure, dict[str, ServiceProcess]]]:
+def embedded_stack() -> Iterator[Infrastructure]:
+    """A fresh embedded broker and PostgreSQL on free ports, removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="oncoroute-bench-") as tmp:
         infra = Infrastructure(Path(tmp), broker_port=free_port(), pg_port=free_port()).start()
-        env = {**infra.env(), "LOG_LEVEL": "WARNING", **(extra_env or {})}
         try:
-            (Path(tmp) / "roster.csv").write_text(roster())
-            cli(env, "specialists", "import", str(Path(tmp) / "roster.csv"))
-            procs = {name: ServiceProcess(name, free_port(), env, Path(tmp) / f"{name}.log").start()
-                     for name in services}
-            try:
-                wait_ready(list(procs.values()), deadline_s=120)
-                yield infra, procs
-            finally:
-                for p in procs.values():
-                    p.stop()
+            yield infra
         finally:
             infra.stop()
+
+
+@contextlib.contextmanager
+def running_system(
+    extra_env: dict[str, str] | None = None, services: tuple[str, ...] = SERVICES,
+    infra: Infrastructure | None = None,
+) -> Iterator[tuple[Infrastructure, dict[str, ServiceProcess]]]:
+    """The four services (as processes) on `infra`, or on a fresh embedded stack."""
+    if infra is None:
+        with embedded_stack() as fresh, running_system(extra_env, services, fresh) as running:
+            yield running
+        return
+    with tempfile.TemporaryDirectory(prefix="oncoroute-bench-") as tmp:
+        env = {**infra.env(), "LOG_LEVEL": "WARNING", **(extra_env or {})}
+        (Path(tmp) / "roster.csv").write_text(roster())
+        cli(env, "specialists", "import", str(Path(tmp) / "roster.csv"))
+        procs = {name: ServiceProcess(name, free_port(), env, Path(tmp) / f"{name}.log").start()
+                 for name in services}
+        try:
+            wait_ready(list(procs.values()), deadline_s=120)
+            yield infra, procs
+        finally:
+            for p in procs.values():
+                p.stop()

@@ -1,0 +1,265 @@
+"""OncoRoute end to end and its ceiling, in one run, on one embedded broker and PostgreSQL.
+
+1. The four services as processes: cases flat out over Kafka and over HTTP, from
+   submission to the specialist's notification recorded as sent (cases/s), with the CPU each
+   process spent per case and PostgreSQL's commits per case.
+2. Latency p50 / p99 / max at a fixed arrival rate: 50 cases/s and 80 % of the Kafka
+   maximum just measured, with the time spent in each stage (submission -> case opened ->
+   seat offered -> notification planned -> sent).
+3. The services stopped, the ceiling on the same broker and database: `ceiling.measure`,
+   minimal handlers with the same hops, batched transactions and messages per case.
+
+Prints one table (and JSON with --out). Figures are lower bounds on a shared machine; the
+load average is printed with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+sys.path.insert(0, str(Path(__file__).parent))
+import ceiling  # noqa: E402
+from _system import cli, embedded_stack, running_system  # noqa: E402
+from throughput import pct, submit_http, submit_kafka, wait_done  # noqa: E402
+
+from oncoroute_shared.embedded.stack import Infrastructure, ServiceProcess  # noqa: E402
+from oncoroute_shared.topics import ALL_TOPICS  # noqa: E402
+
+TICK = os.sysconf("SC_CLK_TCK")
+STAGES = """
+SELECT c.external_id, extract(epoch FROM c.opened_at) AS opened,
+       extract(epoch FROM min(a.offered_at)) AS offered,
+       extract(epoch FROM min(d.created_at)) AS planned,
+       extract(epoch FROM min(d.sent_at)) AS sent
+FROM intake.cases c
+JOIN matcher.assignments a USING (case_id)
+JOIN notify.deliveries d USING (case_id)
+WHERE c.source = $1 AND d.audience = 'specialist' AND d.status = 'sent'
+GROUP BY c.external_id, c.opened_at
+"""
+
+
+def _cpu_s(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+
+
+def _children(parent: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                    found.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+def cpu_snapshot(infra: Infrastructure, procs: dict[str, ServiceProcess]) -> dict[str, float]:
+    """CPU seconds so far: each service, PostgreSQL (postmaster and backends), the broker, and
+    this driver."""
+    snap = {name: _cpu_s(p.proc.pid) for name, p in procs.items() if p.proc}
+    if infra.postgres and infra.postgres.proc:
+        pm = infra.postgres.proc.pid
+        snap["postgres"] = _cpu_s(pm) + sum(_cpu_s(c) for c in _children(pm))
+    if infra.broker and infra.broker.proc:
+        snap["broker"] = _cpu_s(infra.broker.proc.pid)
+    t = os.times()
+    snap["driver"] = t.user + t.system
+    return snap
+
+
+async def messages_on_topics(bootstrap: str) -> int:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        await consumer.topics()
+        parts = [TopicPartition(t, p) for t in ALL_TOPICS
+                 for p in consumer.partitions_for_topic(t) or ()]
+        return sum((await consumer.end_offsets(parts)).values())
+    finally:
+        await consumer.stop()
+
+
+async def commits(dsn: str) -> int:
+    db = await asyncpg.connect(dsn)
+    try:
+        return int(await db.fetchval("SELECT xact_commit FROM pg_stat_database"
+                                     " WHERE datname = current_database()"))
+    finally:
+        await db.close()
+
+
+async def submit(mode: str, infra: Infrastructure, procs: dict[str, ServiceProcess],
+                 key: str, source: str, n: int, rate: float) -> dict[str, float]:
+    if mode == "kafka":
+        return await submit_kafka(infra.kafka or "", source, n, rate)
+    return await submit_http(procs["intake"].url, key, source, n, rate)
+
+
+def new_source(infra: Infrastructure, label: str) -> tuple[str, str]:
+    source = f"e2e-{label}-{uuid.uuid4().hex[:6]}"
+    key = cli(infra.env(), "keys", "create", "--source", source).strip().split()[-1]
+    return source, key
+
+
+async def flat_out(mode: str, n: int, infra: Infrastructure,
+                   procs: dict[str, ServiceProcess]) -> dict[str, Any]:
+    dsn = infra.database_url or ""
+    source, key = new_source(infra, f"{mode}-max")
+    cpu0, commits0 = cpu_snapshot(infra, procs), await commits(dsn)
+    messages0 = await messages_on_topics(infra.kafka or "")
+    sent = await submit(mode, infra, procs, key, source, n, 0)
+    done = await wait_done(dsn, source, n, 900)
+    await asyncio.sleep(2)  # the last notifications reach intake's timeline
+    cpu1, commits1 = cpu_snapshot(infra, procs), await commits(dsn)
+    messages = await messages_on_topics(infra.kafka or "") - messages0
+    elapsed = max(done.values()) - min(sent.values())
+    db = await asyncpg.connect(dsn)
+    try:  # the patient's message is held in quiet hours: the ceiling then holds it too
+        patient_sent = await db.fetchval(
+            "SELECT count(*) FROM notify.deliveries d JOIN intake.cases c USING (case_id)"
+            " WHERE c.source = $1 AND d.audience = 'patient' AND d.status = 'sent'", source)
+    finally:
+        await db.close()
+    return {
+        "mode": mode, "cases": n, "cases_per_s": round(n / elapsed, 1),
+        "cpu_ms_per_case": {k: round((cpu1[k] - cpu0[k]) * 1000 / n, 2) for k in cpu1},
+        "cpu_cores_busy": round(sum(cpu1[k] - cpu0[k] for k in cpu1 if k != "driver")
+                                / elapsed, 2),
+        "commits_per_case": round((commits1 - commits0) / n, 1),
+        "messages_per_case": round(messages / n, 2),
+        "patient_sends": patient_sent >= n / 2,
+    }
+
+
+async def at_rate(mode: str, rate: float, seconds: float, infra: Infrastructure,
+                  procs: dict[str, ServiceProcess]) -> dict[str, Any]:
+    dsn = infra.database_url or ""
+    n = max(100, int(rate * seconds))
+    source, key = new_source(infra, f"{mode}-{int(rate)}")
+    sent = await submit(mode, infra, procs, key, source, n, rate)
+    done = await wait_done(dsn, source, n, 900)
+    latencies = [done[k] - sent[k] for k in sent]
+    db = await asyncpg.connect(dsn)
+    try:
+        rows = await db.fetch(STAGES, source)
+    finally:
+        await db.close()
+    stages: dict[str, list[float]] = {"submitted->opened": [], "opened->offered": [],
+                                      "offered->planned": [], "planned->sent": []}
+    for r in rows:
+        t0 = sent[r["external_id"]]
+        for name, a, b in (("submitted->opened", t0, r["opened"]),
+                           ("opened->offered", r["opened"], r["offered"]),
+                           ("offered->planned", r["offered"], r["planned"]),
+                           ("planned->sent", r["planned"], r["sent"])):
+            stages[name].append(float(b) - float(a))
+    return {
+        "mode": mode, "rate": round(rate, 1), "cases": n,
+        "latency_ms": _ms(latencies),
+        "stages_ms": {name: _ms(values) for name, values in stages.items() if values},
+    }
+
+
+def _ms(values: list[float]) -> dict[str, float]:
+    return {p: round(pct(values, q) * 1000, 1) for p, q in (("p50", 50), ("p99", 99),
+                                                           ("max", 100))}
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    result: dict[str, Any] = {"measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                              "load_before": os.getloadavg()}
+    with embedded_stack() as infra:
+        with running_system(infra=infra) as (_, procs):
+            warm, _key = new_source(infra, "warm")
+            await submit_kafka(infra.kafka or "", warm, 50, 0)
+            await wait_done(infra.database_url or "", warm, 50, 120)
+            result["throughput"] = [await flat_out(mode, args.cases, infra, procs)
+                                    for mode in args.modes]
+            kafka_max = next((t["cases_per_s"] for t in result["throughput"]
+                              if t["mode"] == "kafka"), result["throughput"][0]["cases_per_s"])
+            result["latency"] = [await at_rate(mode, rate, args.seconds, infra, procs)
+                                 for rate in (50.0, 0.8 * kafka_max) for mode in args.modes]
+            result["load_system"] = os.getloadavg()
+        result["ceiling"] = await ceiling.measure(infra.kafka or "", infra.database_url or "",
+                                                  args.ceiling_cases, args.batch,
+                                                  result["throughput"][0]["patient_sends"])
+    result["load_after"] = os.getloadavg()
+    top = result["ceiling"]["ceiling_cases_per_s"]
+    for t in result["throughput"]:
+        t["of_ceiling"] = round(t["cases_per_s"] / top, 3)
+    return result
+
+
+def table(r: dict[str, Any]) -> str:
+    lines = ["| what | figure |", "|---|---|"]
+    for t in r["throughput"]:
+        lines.append(f"| {t['mode']} flat out, {t['cases']} cases | **{t['cases_per_s']} cases/s**"
+                     f" ({t['of_ceiling']:.0%} of the ceiling) |")
+    c = r["ceiling"]
+    lines.append(f"| ceiling, {c['cases']} cases, batches of {c['batch']},"
+                 f" {c['messages_per_case']} messages/case |"
+                 f" **{c['ceiling_cases_per_s']} cases/s**"
+                 f" ({c['commits_per_case']} commits/case) |")
+    for lat in r["latency"]:
+        ms = lat["latency_ms"]
+        lines.append(f"| latency at {lat['rate']}/s, {lat['mode']}, {lat['cases']} cases |"
+                     f" p50 {ms['p50']} ms, p99 {ms['p99']} ms, max {ms['max']} ms |")
+    lines.append("")
+    lines.append("| stage p50 / p99 ms | " + " | ".join(
+        f"{lat['rate']}/s {lat['mode']}" for lat in r["latency"]) + " |")
+    lines.append("|---|" + "---|" * len(r["latency"]))
+    for stage in r["latency"][0]["stages_ms"]:
+        lines.append(f"| {stage} | " + " | ".join(
+            f"{lat['stages_ms'][stage]['p50']} / {lat['stages_ms'][stage]['p99']}"
+            for lat in r["latency"]) + " |")
+    lines.append("")
+    for t in r["throughput"]:
+        cpu = ", ".join(f"{k} {v}" for k, v in t["cpu_ms_per_case"].items())
+        lines.append(f"CPU ms per case ({t['mode']}): {cpu}; {t['cpu_cores_busy']} cores busy;"
+                     f" {t['commits_per_case']} commits and {t['messages_per_case']} messages"
+                     " per case")
+    lines.append("load average before / after the system / at the end: " + " / ".join(
+        ", ".join(f"{x:.1f}" for x in r[k]) for k in ("load_before", "load_system",
+                                                      "load_after")))
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", type=int, default=2000, help="cases per flat-out run")
+    parser.add_argument("--seconds", type=float, default=20, help="length of each latency run")
+    parser.add_argument("--modes", type=lambda s: s.split(","), default=["kafka", "http"])
+    parser.add_argument("--ceiling-cases", type=int, default=3000)
+    parser.add_argument("--batch", type=int, default=100,
+                        help="the ceiling's records per transaction (CONSUMER_BATCH_MAX)")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    started = time.time()
+    result = asyncio.run(run(args))
+    result["run_s"] = round(time.time() - started)
+    print(table(result))
+    if args.out:
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
