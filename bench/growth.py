@@ -181,17 +181,22 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",") if s]
     rosters = [int(s) for s in args.roster_sizes.split(",") if s]
     started = time.monotonic()
-    points = [asyncio.run(measure_point(n, args.specialists, args)) for n in sizes]
-    points += [asyncio.run(measure_point(min(sizes), s, args)) for s in rosters]
-    matcher = measure_matcher(sorted({*rosters, args.specialists}), args.matcher_seats)
-    result = {"measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-              "command": " ".join(["bench/growth.py", *sys.argv[1:]]),
-              "points": points, "matcher": matcher,
-              "run_seconds": round(time.monotonic() - started)}
-    text = json.dumps(result, indent=2, default=str) + "\n"
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
+    result: dict[str, Any] = {"command": " ".join(["bench/growth.py", *sys.argv[1:]]),
+                              "points": [], "matcher": []}
+
+    def save() -> None:  # after every point: a long run that stops early keeps its figures
+        result["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        result["run_seconds"] = round(time.monotonic() - started)
+        if args.out:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(result, indent=2, default=str) + "\n")
+
+    for cases, roster in [(n, args.specialists) for n in sizes] + [(min(sizes), s)
+                                                                   for s in rosters]:
+        result["points"].append(asyncio.run(measure_point(cases, roster, args)))
+        save()
+    result["matcher"] = measure_matcher(sorted({*rosters, args.specialists}), args.matcher_seats)
+    save()
     if args.plots:
         from growth_plots import plot_all
 
