@@ -120,7 +120,9 @@ def _subscribe(broker: KafkaBroker, runtime: Runtime, sub: Subscription) -> None
                     {k: v.decode(errors="replace") for k, v in r.headers or ()})
              for r in records])
 
-    batch_max = runtime.settings.consumer_batch_max if runtime.settings else 1
+    settings: ServiceSettings | None = runtime.settings
+    batch_max = settings.consumer_batch_max if settings else 1
+    fetch_wait = settings.kafka_fetch_max_wait_ms if settings else 500
     broker.subscriber(
         sub.topic,
         group_id=f"oncoroute.{sub.consumer}",
@@ -128,6 +130,9 @@ def _subscribe(broker: KafkaBroker, runtime: Runtime, sub: Subscription) -> None
         ack_policy=AckPolicy.NACK_ON_ERROR,
         batch=batch_max > 1,
         max_records=batch_max if batch_max > 1 else None,
+        fetch_max_wait_ms=fetch_wait,
+        # FastStream sleeps this long after an empty poll: no longer than a fetch may wait
+        batch_timeout_ms=min(200, fetch_wait),
         # A broker that comes back after an outage rebalances within seconds, not after
         # aiokafka's default 5-minute rebalance timeout (see docs/KNOWN_ISSUES.md).
         max_poll_interval_ms=60_000,

@@ -28,6 +28,12 @@ class ServiceSettings(BaseSettings):
     kafka_enable_idempotence: bool = Field(False, description="On for Apache Kafka")
     kafka_topic_partitions: int = Field(6, ge=1, le=1000)
     kafka_replication_factor: int = Field(1, ge=1, le=10)
+    kafka_fetch_max_wait_ms: int = Field(
+        500, ge=1, le=60_000,
+        description="Longest a consumer's fetch waits at the broker for records. Apache Kafka "
+        "answers as soon as records arrive; the embedded broker holds the fetch that long, so "
+        "the embedded stack sets 20 (see docs/KNOWN_ISSUES.md)",
+    )
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
     kafka_sasl_username: str | None = None

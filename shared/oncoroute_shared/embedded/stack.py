@@ -43,8 +43,11 @@ class Infrastructure:
 
     def env(self) -> dict[str, str]:
         assert self.kafka and self.database_url
-        return {"KAFKA_BOOTSTRAP_SERVERS": self.kafka, "DATABASE_URL": self.database_url,
-                "ONCOROUTE_DATA_DIR": str(self.data_dir)}
+        env = {"KAFKA_BOOTSTRAP_SERVERS": self.kafka, "DATABASE_URL": self.database_url,
+               "ONCOROUTE_DATA_DIR": str(self.data_dir)}
+        if self.broker is not None:  # Tansu holds a fetch its whole wait, records or not
+            env["KAFKA_FETCH_MAX_WAIT_MS"] = "20"
+        return env
 
     def stop(self) -> None:
         if self.postgres:
