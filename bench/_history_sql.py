@@ -263,6 +263,7 @@ EVENTS = [
          m(type, audience, template) ON m.type = r.type""",
     """INSERT INTO growth.raw (case_id, type, at, event_id)
     SELECT case_id, 'notification.sent', at + interval '1 s', delivery_id FROM growth.sent""",
+    # in time order: the timeline's seq (what intake's case view sorts by) follows time
     """CREATE UNLOGGED TABLE growth.ev AS SELECT * FROM growth.raw ORDER BY at""",
 ]
 
@@ -287,7 +288,7 @@ HISTORY = [
            'sent', 1, at, at, at + interval '1 s', 'org.oncoroute.' || type || '.v1',
            CASE WHEN audience IN ('operator', 'tumor_group_lead') THEN 'high' ELSE 'low' END,
            'en', at + interval '1 s'
-    FROM growth.sent ORDER BY at""",
+    FROM growth.sent""",
     """INSERT INTO intake.inbox (consumer, event_id, topic, partition, "offset", processed_at)
     SELECT 'intake.case-submissions', md5('submission:' || case_id), 'case-submissions',
            0, 0, opened_at FROM growth.base
@@ -319,7 +320,7 @@ HISTORY = [
                CASE kind WHEN 'met' THEN jsonb_build_object('on_time', f <= 1,
                                                             'turnaround_seconds', f * t)
                          ELSE jsonb_build_object('reason', 'closed') END
-        FROM growth.base WHERE kind IN ('met', 'cancelled')) h ORDER BY at""",
+        FROM growth.base WHERE kind IN ('met', 'cancelled')) h""",
     """INSERT INTO matcher.inbox (consumer, event_id, topic, partition, "offset", processed_at)
     SELECT 'matcher.cases', event_id, 'cases', 0, 0, at + interval '0.1 s' FROM growth.ev
     WHERE type IN ('case.opened', 'case.closed')

@@ -1,4 +1,5 @@
-"""Tables and PNG plots (log-scale x) of a `growth.py` result."""
+"""Tables and PNG plots (log-scale x) of a `growth.py` result; again from its JSON with
+`.venv/bin/python bench/growth_plots.py docs/plots/growth.json docs/plots`."""
 
 from __future__ import annotations
 
@@ -45,6 +46,20 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def views_table(result: dict[str, Any]) -> str:
+    """Every view's p50 / p99 / max (ms) by cases on record, at the usual roster."""
+    points = _by_cases(result)
+    lines = ["| view | " + " | ".join(f"{p['cases']:,} cases" for p in points) + " |",
+             "|---" * (len(points) + 1) + "|"]
+    for view in points[0]["dashboard"]["views"]:
+        cells = []
+        for p in points:
+            v = p["dashboard"]["views"][view]
+            cells.append(f"{v['p50_ms']:g} / {v['p99_ms']:g} / {v['max_ms']:g}")
+        lines.append(f"| {view} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def plot_all(result: dict[str, Any], out: Path) -> list[Path]:
     import matplotlib
 
@@ -84,6 +99,8 @@ def plot_all(result: dict[str, Any], out: Path) -> list[Path]:
         ax.legend(fontsize=8)
     written.append(_save(fig, out / "growth_throughput.png"))
 
+    if not result["matcher"]:
+        return written
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.5))
     ms = result["matcher"]
     sx = [m["specialists"] for m in ms]
@@ -114,3 +131,14 @@ def _save(fig: Any, path: Path) -> Path:
     fig.savefig(path, dpi=110)
     fig.clear()
     return path
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    found = json.loads(Path(sys.argv[1]).read_text())
+    print(table(found))
+    print(views_table(found))
+    for path in plot_all(found, Path(sys.argv[2])):
+        print(path)
