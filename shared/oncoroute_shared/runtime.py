@@ -155,7 +155,9 @@ def create_app(spec: ServiceSpec) -> FastAPI:
         doc = policy.load_document(settings.oncoroute_policy)
         spec.validate_policy(doc)
         runtime.settings, runtime.policy = settings, doc
-        runtime.pool = await create_pool(database_url(settings), spec.name, settings.db_pool_max)
+        # a service started while the database restarts waits for it rather than exiting
+        runtime.pool = await create_pool(database_url(settings), spec.name, settings.db_pool_max,
+                                         wait_s=120.0)
         async with runtime.pool.acquire() as conn:
             await migrate(conn, spec.name, spec.migrations)
         await ensure_topics(kafka_config.client_kwargs(settings),
