@@ -40,10 +40,12 @@ from oncoroute_shared.topics import ALL_TOPICS  # noqa: E402
 TICK = os.sysconf("SC_CLK_TCK")
 STAGES = """
 SELECT c.external_id, extract(epoch FROM c.opened_at) AS opened,
+       extract(epoch FROM min(s.created_at)) AS seated,
        extract(epoch FROM min(a.offered_at)) AS offered,
        extract(epoch FROM min(d.created_at)) AS planned,
        extract(epoch FROM min(d.sent_at)) AS sent
 FROM intake.cases c
+JOIN matcher.seats s USING (case_id)
 JOIN matcher.assignments a USING (case_id)
 JOIN notify.deliveries d USING (case_id)
 WHERE c.source = $1 AND d.audience = 'specialist' AND d.status = 'sent'
@@ -162,12 +164,14 @@ async def at_rate(mode: str, rate: float, seconds: float, infra: Infrastructure,
         rows = await db.fetch(STAGES, source)
     finally:
         await db.close()
-    stages: dict[str, list[float]] = {"submitted->opened": [], "opened->offered": [],
-                                      "offered->planned": [], "planned->sent": []}
+    stages: dict[str, list[float]] = {"submitted->opened": [], "opened->seated": [],
+                                      "seated->offered": [], "offered->planned": [],
+                                      "planned->sent": []}
     for r in rows:
         t0 = sent[r["external_id"]]
         for name, a, b in (("submitted->opened", t0, r["opened"]),
-                           ("opened->offered", r["opened"], r["offered"]),
+                           ("opened->seated", r["opened"], r["seated"]),
+                           ("seated->offered", r["seated"], r["offered"]),
                            ("offered->planned", r["offered"], r["planned"]),
                            ("planned->sent", r["planned"], r["sent"])):
             stages[name].append(float(b) - float(a))
@@ -196,7 +200,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             kafka_max = next((t["cases_per_s"] for t in result["throughput"]
                               if t["mode"] == "kafka"), result["throughput"][0]["cases_per_s"])
             result["latency"] = [await at_rate(mode, rate, args.seconds, infra, procs)
-                                 for rate in (50.0, 0.8 * kafka_max) for mode in args.modes]
+                                 for rate in [*args.rates, 0.8 * kafka_max]
+                                 for mode in args.modes]
             result["load_system"] = os.getloadavg()
         result["ceiling"] = await ceiling.measure(infra.kafka or "", infra.database_url or "",
                                                   args.ceiling_cases, args.batch,
@@ -251,6 +256,9 @@ def main() -> None:
     parser.add_argument("--ceiling-cases", type=int, default=3000)
     parser.add_argument("--batch", type=int, default=100,
                         help="the ceiling's records per transaction (CONSUMER_BATCH_MAX)")
+    parser.add_argument("--rates", type=lambda s: [float(x) for x in s.split(",")],
+                        default=[50.0], help="fixed arrival rates for the latency runs"
+                        " (cases/s; 80 %% of the Kafka maximum is always added)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     started = time.time()

@@ -81,7 +81,7 @@ def needs(count: int, cfg: MatchingConfig, rng: random.Random) -> list[SeatNeed]
 
 
 def superset(people: list[Specialist], need: SeatNeed) -> list[Specialist]:
-    """What `adapters.roster.candidates` returns."""
+    """What `adapters.roster.candidates_with_leave` returns."""
     return [s for s in people if need.tumor_group in s.tumor_groups and s.active
             and (not need.roles or not need.roles.isdisjoint(s.roles))
             and s.active_count < s.max_active and s.id not in need.excluded]

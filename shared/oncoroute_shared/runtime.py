@@ -81,7 +81,11 @@ def database_url(settings: ServiceSettings) -> str:
     return settings.database_url or EMBEDDED_DATABASE
 
 
-def build_broker(spec: ServiceSpec, runtime: Runtime, parts: ServiceParts) -> KafkaBroker:
+def build_broker(spec: ServiceSpec, runtime: Runtime, parts: ServiceParts, *,
+                 per_topic: bool = False) -> KafkaBroker:
+    """The service's broker: one consumer (group `oncoroute.<service>`) for all its topics,
+    so an idle service makes one fetch per wait, not one per topic. `per_topic` describes
+    each topic as its own operation, for the AsyncAPI document."""
     settings: ServiceSettings = runtime.settings
     broker = KafkaBroker(
         kafka_config.bootstrap(settings),
@@ -98,34 +102,45 @@ def build_broker(spec: ServiceSpec, runtime: Runtime, parts: ServiceParts) -> Ka
     )
     for sub in parts.subscriptions:
         sub.consumer = f"{spec.name}.{sub.topic}"
-        _subscribe(broker, runtime, sub)
+    groups = ([[sub] for sub in parts.subscriptions] if per_topic
+              else [parts.subscriptions] if parts.subscriptions else [])
+    for subs in groups:
+        _subscribe(broker, runtime, subs, spec.name if not per_topic else subs[0].consumer)
     return broker
 
 
-def _subscribe(broker: KafkaBroker, runtime: Runtime, sub: Subscription) -> None:
-    processor: Processor | None = None
+def _subscribe(broker: KafkaBroker, runtime: Runtime, subs: list[Subscription],
+               name: str) -> None:
+    """One subscriber for `subs`' topics; each topic's records go to its own processor (its
+    handlers, inbox name and dead letters), in the order they were fetched."""
+    processors: dict[str, Processor] = {}
+    by_topic = {sub.topic: sub for sub in subs}
 
-    def get_processor() -> Processor:
-        nonlocal processor
-        if processor is None:
-            processor = Processor(runtime.db(), sub, runtime.settings.consumer_max_attempts,
-                                  lambda consumer: DEAD_LETTERS.labels(consumer).inc())
-        return processor
+    def processor(topic: str) -> Processor:
+        if topic not in processors:
+            processors[topic] = Processor(
+                runtime.db(), by_topic[topic], runtime.settings.consumer_max_attempts,
+                lambda consumer: DEAD_LETTERS.labels(consumer).inc())
+        return processors[topic]
 
     async def on_message(message: KafkaMessage) -> None:
         raw = message.raw_message
-        records = raw if isinstance(raw, tuple) else (raw,)
-        await get_processor().process_batch(
-            [Record(r.topic, r.partition, r.offset, r.key, r.value,
-                    {k: v.decode(errors="replace") for k, v in r.headers or ()})
-             for r in records])
+        by_record_topic: dict[str, list[Record]] = {}
+        for r in raw if isinstance(raw, tuple) else (raw,):
+            by_record_topic.setdefault(r.topic, []).append(
+                Record(r.topic, r.partition, r.offset, r.key, r.value,
+                       {k: v.decode(errors="replace") for k, v in r.headers or ()}))
+        # Raising redelivers the whole fetch; topics already committed are then skipped by
+        # their inbox, so nothing runs twice.
+        for topic, records in by_record_topic.items():
+            await processor(topic).process_batch(records)
 
     settings: ServiceSettings | None = runtime.settings
     batch_max = settings.consumer_batch_max if settings else 1
     fetch_wait = settings.kafka_fetch_max_wait_ms if settings else 500
     broker.subscriber(
-        sub.topic,
-        group_id=f"oncoroute.{sub.consumer}",
+        *by_topic,
+        group_id=f"oncoroute.{name}",
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         batch=batch_max > 1,
@@ -137,8 +152,8 @@ def _subscribe(broker: KafkaBroker, runtime: Runtime, sub: Subscription) -> None
         # aiokafka's default 5-minute rebalance timeout (see docs/KNOWN_ISSUES.md).
         max_poll_interval_ms=60_000,
         rebalance_timeout_ms=15_000,
-        title=f"{sub.consumer}",
-        description="Handles: " + ", ".join(sorted(sub.handlers)),
+        title=name,
+        description="Handles: " + ", ".join(sorted({h for s in subs for h in s.handlers})),
     )(on_message)
 
 

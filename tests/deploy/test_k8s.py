@@ -13,10 +13,11 @@ import pytest
 import yaml
 
 from oncoroute_shared.cli.main import load_spec
+from oncoroute_shared.docs.generate import service_parts
+from oncoroute_shared.runtime import build_broker
 
 from .manifests import (
     K8S,
-    REPO,
     SERVICES,
     containers,
     find,
@@ -245,12 +246,11 @@ def test_lag_recording_rule_maps_every_consumer_group_to_its_service() -> None:
     pattern = re.findall(r'"consumergroup", "([^"]+)"', record["expr"])[0]
     adapter = yaml.safe_load((K8S / "monitoring" / "prometheus-adapter-values.yaml").read_text())
     assert adapter["rules"]["external"][0]["name"]["as"] == "oncoroute_consumer_lag"
-    for service in SERVICES:
-        asyncapi = json.loads((REPO / "docs" / "asyncapi" / f"{service}.json").read_text())
-        groups = [f"oncoroute.{op}" for op, o in asyncapi["operations"].items()
-                  if o["action"] == "receive"]
+    for service, (spec, runtime, parts) in service_parts().items():
+        broker = build_broker(spec, runtime, parts)  # the groups the services really join
+        groups = {sub.group_id for sub in broker.subscribers}
         assert groups, service
-        for group in groups:  # runtime.build_broker: group_id=f"oncoroute.{consumer}"
+        for group in groups:
             match = re.fullmatch(pattern, group)
             assert match and match.group(1) == service, group
 

@@ -22,6 +22,15 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         )
 
 
+async def _reset(conn: asyncpg.Connection) -> None:
+    """On release: asyncpg's full reset (UNLISTEN, RESET ALL, advisory unlock, CLOSE ALL) is
+    one more round trip per transaction, for session state no pooled connection here takes
+    (LISTEN and session advisory locks have their own connections; settings are SET LOCAL).
+    A connection left inside a transaction still gets it."""
+    if conn.is_in_transaction():
+        await conn.reset()
+
+
 async def create_pool(dsn: str, schema: str, max_size: int = 10, *,
                       wait_s: float = 0.0) -> asyncpg.Pool:
     """The pool, waiting up to `wait_s` for a database that is starting or restarting, so a
@@ -31,7 +40,7 @@ async def create_pool(dsn: str, schema: str, max_size: int = 10, *,
     while True:
         try:
             pool = await asyncpg.create_pool(
-                dsn, min_size=1, max_size=max_size, init=_init_connection,
+                dsn, min_size=1, max_size=max_size, init=_init_connection, reset=_reset,
                 server_settings={"search_path": f"{schema},public", "application_name": schema},
                 command_timeout=30,
             )

@@ -82,7 +82,7 @@ def service_parts() -> dict[str, tuple[ServiceSpec, Runtime, ServiceParts]]:
 def asyncapi(spec: ServiceSpec, runtime: Runtime, parts: ServiceParts) -> dict[str, Any]:
     from faststream.specification import AsyncAPI
 
-    broker = build_broker(spec, runtime, parts)
+    broker = build_broker(spec, runtime, parts, per_topic=True)
     version = metadata.version(f"oncoroute-{spec.name}")
     doc = AsyncAPI(broker, title=f"OncoRoute {spec.name}", version=version,
                    description=spec.title)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,6 +54,30 @@ def envelope_bytes(short_type: str, *, source: str, case_id: str, data: BaseMode
         "time": time.isoformat().replace("+00:00", "Z"), "subject": case_id,
         "datacontenttype": "application/json"})
     return head[:-1] + b',"data":' + data.model_dump_json().encode() + b"}"
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """One event ready for the outbox, for SQL that writes it together with other changes
+    (`INSERT INTO outbox (topic, key, value, headers, event_id)`) in a single statement."""
+
+    topic: str
+    key: str
+    value: bytes
+    headers: list[list[str]]
+    event_id: str
+
+
+def outbox_row(short_type: str, *, source: str, case_id: str, data: BaseModel) -> OutboxRow:
+    """What `emit` would insert, without inserting it; the current trace goes in its headers."""
+    event_id = str(uuid.uuid4())
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return OutboxRow(
+        topic_for(short_type), case_id,
+        envelope_bytes(short_type, source=source, case_id=case_id, data=data,
+                       event_id=event_id, time=datetime.now(UTC)),
+        [*HEADERS, *([k, v] for k, v in carrier.items())], event_id)
 
 
 async def emit_many(

@@ -14,6 +14,8 @@ from typing import Any
 import asyncpg
 from opentelemetry import propagate
 
+from oncoroute_shared.messaging.outbox import OutboxRow
+
 from ..domain.panel import SeatPlan
 
 WAKE_SQL = "SELECT pg_notify(current_schema() || '_dispatch', '')"
@@ -88,6 +90,18 @@ async def seat(conn: asyncpg.Connection, case_id: str, name: str) -> asyncpg.Rec
                                case_id, name)
 
 
+async def seat_to_dispatch(conn: asyncpg.Connection, case_id: str,
+                           name: str) -> asyncpg.Record | None:
+    """The seat (case already locked), with everyone ever offered a seat of the case
+    (`on_case`) and how many offers this seat has had (`offers`), in one round trip."""
+    return await conn.fetchrow(
+        "SELECT s.*, ARRAY(SELECT a.specialist_id FROM assignments a"
+        "                  WHERE a.case_id = s.case_id) AS on_case,"
+        " (SELECT count(*) FROM assignments a WHERE a.case_id = s.case_id"
+        "  AND a.seat = s.seat) AS offers"
+        " FROM seats s WHERE s.case_id = $1 AND s.seat = $2", case_id, name)
+
+
 async def seats_of(conn: asyncpg.Connection, case_id: str) -> list[asyncpg.Record]:
     return await conn.fetch("SELECT * FROM seats WHERE case_id = $1 ORDER BY created_at, seat",
                             case_id)
@@ -133,26 +147,30 @@ async def queue(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
         " ORDER BY s.fast_progressing DESC, s.deadline, s.created_at LIMIT $1", limit)
 
 
-async def on_case(conn: asyncpg.Connection, case_id: str) -> frozenset[str]:
-    """Everyone ever offered a seat of this case (they are never offered another)."""
-    rows = await conn.fetch("SELECT specialist_id FROM assignments WHERE case_id = $1", case_id)
-    return frozenset(r["specialist_id"] for r in rows)
-
-
-async def offer(conn: asyncpg.Connection, assignment_id: str, case_id: str, name: str,
-                specialist_id: str, now: datetime) -> None:
-    await conn.execute(
-        """INSERT INTO assignments (assignment_id, case_id, seat, specialist_id, status,
-               offered_at, updated_at) VALUES ($1, $2, $3, $4, 'offered', $5, $5)""",
-        assignment_id, case_id, name, specialist_id, now)
-    await conn.execute(
-        "UPDATE seats SET status = 'offered', unmatched_reasons = NULL, unmatched_since = NULL,"
-        " updated_at = $3 WHERE case_id = $1 AND seat = $2", case_id, name, now)
-
-
-async def offers_for_seat(conn: asyncpg.Connection, case_id: str, seat: str) -> int:
-    return int(await conn.fetchval(
-        "SELECT count(*) FROM assignments WHERE case_id = $1 AND seat = $2", case_id, seat))
+async def offer_if_capacity(conn: asyncpg.Connection, assignment_id: str, case_id: str,
+                            name: str, specialist_id: str, now: datetime,
+                            event: OutboxRow) -> bool:
+    """Take one of the reviewer's free slots and, only if one was free, record the offer,
+    mark the seat offered and queue `event`: one statement, one round trip. The capacity
+    check runs under the reviewer's row lock, so concurrent matchers never overbook."""
+    return bool(await conn.fetchval(
+        """WITH taken AS (
+               UPDATE specialists SET active_count = active_count + 1, last_assigned_at = $5
+               WHERE id = $4 AND active AND active_count < max_active RETURNING id),
+           offer AS (
+               INSERT INTO assignments (assignment_id, case_id, seat, specialist_id, status,
+                                        offered_at, updated_at)
+               SELECT $1, $2, $3, id, 'offered', $5, $5 FROM taken),
+           seat AS (
+               UPDATE seats SET status = 'offered', unmatched_reasons = NULL,
+                   unmatched_since = NULL, updated_at = $5
+               WHERE case_id = $2 AND seat = $3 AND EXISTS (SELECT 1 FROM taken)),
+           event AS (
+               INSERT INTO outbox (topic, key, value, headers, event_id)
+               SELECT $6, $7, $8, $9, $10 FROM taken)
+           SELECT EXISTS (SELECT 1 FROM taken)""",
+        assignment_id, case_id, name, specialist_id, now,
+        event.topic, event.key, event.value, event.headers, event.event_id))
 
 
 async def assignment(conn: asyncpg.Connection, assignment_id: str) -> asyncpg.Record | None:

@@ -16,7 +16,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate
 
 from oncoroute_shared.contracts.assignments import AssignmentOffered, CaseUnmatched, Reviewer
-from oncoroute_shared.messaging.outbox import emit
+from oncoroute_shared.messaging.outbox import emit, outbox_row
 from oncoroute_shared.metrics import TIME_TO_FIRST_OFFER
 
 from ..adapters import roster, seats
@@ -63,7 +63,7 @@ async def dispatch_seat(conn: asyncpg.Connection, case_id: str, seat_name: str,
     case = await seats.lock_case(conn, case_id, skip_locked)
     if case is None:
         return Outcome.BUSY
-    seat = await seats.seat(conn, case_id, seat_name)
+    seat = await seats.seat_to_dispatch(conn, case_id, seat_name)
     if (seat is None or seat["status"] != "waiting" or case["status"] != "open"
             or not case["routable"]):
         return Outcome.SKIPPED
@@ -76,16 +76,15 @@ async def dispatch_seat(conn: asyncpg.Connection, case_id: str, seat_name: str,
 
 async def _dispatch(conn: asyncpg.Connection, case: asyncpg.Record, seat: asyncpg.Record,
                     cfg: MatchingConfig, now: datetime) -> Outcome:
-    need = need_for(case, seat, cfg, await seats.on_case(conn, case["case_id"]))
-    pool = await roster.candidates(conn, need)
-    leave = await roster.leave(conn, [s.id for s in pool], now, _window_end(need, now))
+    need = need_for(case, seat, cfg, frozenset(seat["on_case"]))
+    pool, leave = await roster.candidates_with_leave(conn, need, now, _window_end(need, now))
     while pool:
         choice = choose(pool, need, now, leave)
         chosen = choice.specialist
         if chosen is None:
             break
-        if await roster.take_capacity(conn, chosen.id, now):
-            await _offer(conn, need, case, chosen, choice.finishes_in_time, now)
+        if await _offer(conn, need, case, chosen, choice.finishes_in_time, now,
+                        first=seat["offers"] == 0):
             return Outcome.OFFERED
         pool = [s for s in pool if s.id != chosen.id]  # another process took the last slot
     await _unmatched(conn, need, case, now)
@@ -97,42 +96,48 @@ async def offer_to(conn: asyncpg.Connection, case_id: str, seat_name: str,
     """An operator's choice for a waiting seat (case already locked): the hard rules still
     hold. Returns why not, or None once offered."""
     case = await seats.lock_case(conn, case_id)
-    seat = await seats.seat(conn, case_id, seat_name)
+    seat = await seats.seat_to_dispatch(conn, case_id, seat_name)
     s = await roster.get(conn, specialist_id)
     if case is None or seat is None or seat["status"] != "waiting":
         return "the seat is not waiting"
     if s is None:
         return "unknown specialist"
-    need = need_for(case, seat, cfg, await seats.on_case(conn, case_id))
+    need = need_for(case, seat, cfg, frozenset(seat["on_case"]))
     leave = await roster.leave(conn, [s.id], now, _window_end(need, now))
     why = ineligibility(s, need, now, leave.get(s.id, ()))
     if why is not None:
         return why
-    if not await roster.take_capacity(conn, s.id, now):
+    if not await _offer(conn, need, case, s, None, now, first=seat["offers"] == 0):
         return "at_capacity"
-    await _offer(conn, need, case, s, None, now)
     return None
 
 
 async def _offer(conn: asyncpg.Connection, need: SeatNeed, case: asyncpg.Record,
-                 chosen: Specialist, in_time: bool | None, now: datetime) -> None:
+                 chosen: Specialist, in_time: bool | None, now: datetime, *,
+                 first: bool) -> bool:
+    """Offer the seat to `chosen` if they still have a free slot (False if another process
+    took it first): the slot, the assignment, the seat and the event in one statement."""
     assignment_id = str(uuid.uuid4())
-    await seats.offer(conn, assignment_id, need.case_id, need.seat, chosen.id, now)
     role = next((r for r in sorted(need.roles) if r in chosen.roles),
                 chosen.roles[0] if chosen.roles else need.role)
-    await emit(conn, "assignment.offered", source=SOURCE, case_id=need.case_id,
-               data=AssignmentOffered(
-                   assignment_id=assignment_id, case_id=need.case_id, seat=need.seat,
-                   role=role, roles=sorted(need.roles), tumor_group=need.tumor_group,
-                   tier=case["tier"], fast_progressing=need.fast_progressing,
-                   deadline=need.deadline, finishes_in_time=in_time,
-                   reviewer=Reviewer(id=chosen.id, name=chosen.name, email=chosen.email,
-                                     phone=chosen.phone, max_active=chosen.max_active),
-                   offered_at=now))
+    event = outbox_row("assignment.offered", source=SOURCE, case_id=need.case_id,
+                       data=AssignmentOffered(
+                           assignment_id=assignment_id, case_id=need.case_id, seat=need.seat,
+                           role=role, roles=sorted(need.roles), tumor_group=need.tumor_group,
+                           tier=case["tier"], fast_progressing=need.fast_progressing,
+                           deadline=need.deadline, finishes_in_time=in_time,
+                           reviewer=Reviewer(id=chosen.id, name=chosen.name,
+                                             email=chosen.email, phone=chosen.phone,
+                                             max_active=chosen.max_active),
+                           offered_at=now))
+    if not await seats.offer_if_capacity(conn, assignment_id, need.case_id, need.seat,
+                                         chosen.id, now, event):
+        return False
     log.info("offered case %s seat %s to %s", need.case_id, need.seat, chosen.id)
-    if await seats.offers_for_seat(conn, need.case_id, need.seat) == 1:
+    if first:
         TIME_TO_FIRST_OFFER.labels(case["tier"]).observe(
             max((now - case["opened_at"]).total_seconds(), 0.0))
+    return True
 
 
 async def _unmatched(conn: asyncpg.Connection, need: SeatNeed, case: asyncpg.Record,
