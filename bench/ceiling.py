@@ -96,30 +96,35 @@ async def emit(conn: asyncpg.Connection, topic: str, kind: str, cases: list[str]
         topic, cases, [event(kind, c) for c in cases])
 
 
-async def consume(name: str, topic: str, effect: Effect, pool: asyncpg.Pool, relay: Relay,
-                  outbox: list, bootstrap: str, batch: int, committed: asyncio.Event) -> None:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"{name}-{topic}",
-                                enable_auto_commit=False, auto_offset_reset="earliest")
+async def consume(name: str, effects: dict[str, Effect], pool: asyncpg.Pool, relay: Relay,
+                  outboxes: dict[str, list], bootstrap: str, batch: int, fetch_wait_ms: int,
+                  committed: asyncio.Event) -> None:
+    """One consumer for all the process's topics, as the services have (one group each)."""
+    consumer = AIOKafkaConsumer(*effects, bootstrap_servers=bootstrap, group_id=name,
+                                enable_auto_commit=False, auto_offset_reset="earliest",
+                                fetch_max_wait_ms=fetch_wait_ms)
     await consumer.start()
     while True:
         got = await consumer.getmany(timeout_ms=200, max_records=batch)
-        records = [r for recs in got.values() for r in recs]
-        if not records:
-            continue
-        for i in range(0, len(records), batch):
-            chunk = [orjson.loads(r.value) for r in records[i:i + batch]]
+        by_topic: dict[str, list] = {}
+        for tp, recs in got.items():
+            by_topic.setdefault(tp.topic, []).extend(recs)
+        for topic, records in by_topic.items():
+            outbox = outboxes[topic]
+            chunk = [orjson.loads(r.value) for r in records]
             async with pool.acquire() as conn, conn.transaction():
                 fresh = await conn.fetch(
                     "INSERT INTO inbox SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING"
                     " RETURNING event_id", f"{name}.{topic}", [e["id"] for e in chunk])
                 ids = {r["event_id"] for r in fresh}
                 outbox.clear()
-                await effect(conn, [e for e in chunk if e["id"] in ids], topic)
+                await effects[topic](conn, [e for e in chunk if e["id"] in ids], topic)
                 rows = list(outbox)
             if rows:
                 relay.queue.put_nowait(rows)
             committed.set()  # wakes this process's dispatcher or delivery worker
-        await consumer.commit()
+        if by_topic:
+            await consumer.commit()
 
 
 def intake_effects(outbox: list) -> dict[str, Effect]:
@@ -229,7 +234,8 @@ async def _notify(pool: asyncpg.Pool, relay: Relay, wake: asyncio.Event,
     return {CASES: plan, ASSIGNMENTS: plan}
 
 
-async def _serve(name: str, bootstrap: str, dsn: str, batch: int, patient_sends: bool) -> None:
+async def _serve(name: str, bootstrap: str, dsn: str, batch: int, patient_sends: bool,
+                 fetch_wait_ms: int) -> None:
     pool = await asyncpg.create_pool(dsn, min_size=1, max_size=10,
                                      server_settings={"search_path": "ceiling"})
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
@@ -245,19 +251,22 @@ async def _serve(name: str, bootstrap: str, dsn: str, batch: int, patient_sends:
         effects = sla_effects(outboxes[CASES])
     else:
         effects = await _notify(pool, relay, wake, patient_sends)
-    await asyncio.gather(relay.run(), *(
-        consume(name, topic, effect, pool, relay, outboxes[topic], bootstrap, batch, wake)
-        for topic, effect in effects.items()))
+    await asyncio.gather(relay.run(), consume(name, effects, pool, relay, outboxes, bootstrap,
+                                              batch, fetch_wait_ms, wake))
 
 
-def _process(name: str, bootstrap: str, dsn: str, batch: int, patient_sends: bool) -> None:
-    asyncio.run(_serve(name, bootstrap, dsn, batch, patient_sends))
+def _process(name: str, bootstrap: str, dsn: str, batch: int, patient_sends: bool,
+             fetch_wait_ms: int) -> None:
+    asyncio.run(_serve(name, bootstrap, dsn, batch, patient_sends, fetch_wait_ms))
 
 
 async def measure(bootstrap: str, dsn: str, cases: int, batch: int = 100,
-                  patient_sends: bool = True, partitions: int = 6) -> dict:
+                  patient_sends: bool = True, partitions: int = 6, fetch_wait_ms: int = 20,
+                  latency_rate: float | None = None, latency_seconds: float = 10) -> dict:
     """Start the four minimal processes on this broker and database, push `cases` through
-    flat out and return cases/s from the first submission to the last specialist's send."""
+    flat out and return cases/s from the first submission to the last specialist's send;
+    with `latency_rate`, also the latency from submission to the specialist's send of cases
+    submitted at that rate (the transport's own latency at that load)."""
     db = await asyncpg.connect(dsn)
     await db.execute(SCHEMA)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
@@ -266,7 +275,8 @@ async def measure(bootstrap: str, dsn: str, cases: int, batch: int = 100,
         await admin.create_topics([NewTopic(t, partitions, 1) for t in TOPICS])
     await admin.close()
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_process, args=(name, bootstrap, dsn, batch, patient_sends),
+    procs = [ctx.Process(target=_process, args=(name, bootstrap, dsn, batch, patient_sends,
+                                                fetch_wait_ms),
                          daemon=True) for name in ("intake", "matcher", "sla", "notify")]
     for p in procs:
         p.start()
@@ -300,6 +310,29 @@ async def measure(bootstrap: str, dsn: str, cases: int, batch: int = 100,
         last = await until(run, cases)
         commits = await db.fetchval("SELECT xact_commit FROM pg_stat_database"
                                     " WHERE datname = current_database()") - commits0
+        latency = None
+        if latency_rate:
+            n = max(100, int(latency_rate * latency_seconds))
+            prefix, sent = f"lat{uuid.uuid4().hex[:6]}-", {}
+            t0 = time.time()
+            futs = []
+            for i in range(n):
+                await asyncio.sleep(max(0.0, t0 + i / latency_rate - time.time()))
+                sent[f"{prefix}{i}"] = time.time()
+                futs.append(await producer.send(
+                    SUBMISSIONS, event("case.submitted", f"{prefix}{i}"),
+                    key=f"{prefix}{i}".encode()))
+            await asyncio.gather(*futs)
+            await until(prefix, n)
+            rows = await db.fetch(
+                "SELECT case_id, extract(epoch FROM sent_at) AS at FROM ceiling.deliveries"
+                " WHERE audience = 'specialist' AND status = 'sent' AND case_id LIKE $1",
+                f"{prefix}%")
+            ms = sorted((float(r["at"]) - sent[r["case_id"]]) * 1000 for r in rows)
+            latency = {"rate": latency_rate, "cases": n,
+                       **{k: round(ms[min(len(ms) - 1, int(q * len(ms)))], 1)
+                          for k, q in (("p50", 0.5), ("p99", 0.99))},
+                       "max": round(ms[-1], 1)}
     finally:
         await producer.stop()
         await db.close()
@@ -311,15 +344,16 @@ async def measure(bootstrap: str, dsn: str, cases: int, batch: int = 100,
             "ceiling_cases_per_s": round(cases / (last - start), 1),
             "messages_per_case": 6 if patient_sends else 5,
             "consumer_deliveries_per_case": 10 if patient_sends else 9,
-            "commits_per_case": round(commits / cases, 1)}
+            "commits_per_case": round(commits / cases, 1), "fetch_wait_ms": fetch_wait_ms,
+            **({"latency_ms": latency} if latency else {})}
 
 
-async def run(cases: int, batch: int, patient_sends: bool) -> dict:
+async def run(cases: int, batch: int, patient_sends: bool, rate: float | None) -> dict:
     with tempfile.TemporaryDirectory(prefix="oncoroute-ceiling-") as tmp:
         infra = Infrastructure(Path(tmp), broker_port=free_port(), pg_port=free_port()).start()
         try:
             return await measure(infra.kafka or "", infra.database_url or "", cases, batch,
-                                 patient_sends)
+                                 patient_sends, latency_rate=rate)
         finally:
             infra.stop()
 
@@ -332,9 +366,11 @@ def main() -> None:
                         help="records per consumer transaction (1 = per message)")
     parser.add_argument("--patient-deferred", action="store_true",
                         help="hold the patient's message (quiet hours): 5 messages per case")
+    parser.add_argument("--rate", type=float,
+                        help="also the latency of cases submitted at this rate (cases/s)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    result = asyncio.run(run(args.cases, args.batch, not args.patient_deferred))
+    result = asyncio.run(run(args.cases, args.batch, not args.patient_deferred, args.rate))
     print(json.dumps(result, indent=2))
     if args.out:
         args.out.write_text(json.dumps(result, indent=2) + "\n")

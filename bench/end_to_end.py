@@ -205,7 +205,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             result["load_system"] = os.getloadavg()
         result["ceiling"] = await ceiling.measure(infra.kafka or "", infra.database_url or "",
                                                   args.ceiling_cases, args.batch,
-                                                  result["throughput"][0]["patient_sends"])
+                                                  result["throughput"][0]["patient_sends"],
+                                                  latency_rate=args.rates[0],
+                                                  latency_seconds=args.seconds)
     result["load_after"] = os.getloadavg()
     top = result["ceiling"]["ceiling_cases_per_s"]
     for t in result["throughput"]:
@@ -226,6 +228,10 @@ def table(r: dict[str, Any]) -> str:
     for lat in r["latency"]:
         ms = lat["latency_ms"]
         lines.append(f"| latency at {lat['rate']}/s, {lat['mode']}, {lat['cases']} cases |"
+                     f" p50 {ms['p50']} ms, p99 {ms['p99']} ms, max {ms['max']} ms |")
+    if "latency_ms" in c:
+        ms = c["latency_ms"]
+        lines.append(f"| ceiling's latency at {ms['rate']}/s, {ms['cases']} cases |"
                      f" p50 {ms['p50']} ms, p99 {ms['p99']} ms, max {ms['max']} ms |")
     lines.append("")
     lines.append("| stage p50 / p99 ms | " + " | ".join(

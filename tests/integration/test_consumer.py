@@ -124,6 +124,32 @@ async def test_a_batch_commits_in_one_transaction(scratch: asyncpg.Pool) -> None
     assert bytes(letter["value"]) == b"garbage"
 
 
+async def test_a_batch_claims_its_events_in_the_inbox_once_each(scratch: asyncpg.Pool) -> None:
+    """The inbox is filled for a whole batch in one statement: an event already processed,
+    and an event that comes twice in the same batch, still have one effect each, in order."""
+    order: list[str] = []
+
+    async def note(conn, event, data) -> None:  # type: ignore[no-untyped-def]
+        order.append(data.case_id)
+        await conn.execute("INSERT INTO effects (event_id, note) VALUES ($1, $2)", event.id,
+                           data.case_id)
+
+    sub = Subscription("cases", {"case.closed": note}, consumer="t.cases")
+    processor = Processor(scratch, sub, max_attempts=3)
+    seen, twice = _closed("seen"), _closed("twice")
+    await processor.process(_record(seen, offset=1))
+    order.clear()
+    recs = [_record(v, offset=n) for n, v in enumerate(
+        [_closed("a"), seen, twice, _closed("b"), twice, _closed("c")], start=2)]
+    await processor.process_batch(recs)
+    assert order == ["a", "twice", "b", "c"]
+    assert await scratch.fetchval("SELECT count(*) FROM effects") == 5
+    assert await scratch.fetchval("SELECT count(*) FROM inbox") == 5
+    offsets = {r["note"]: r["offset"] for r in await scratch.fetch(
+        "SELECT e.note, i.\"offset\" FROM effects e JOIN inbox i USING (event_id)")}
+    assert offsets == {"seen": 1, "a": 2, "twice": 4, "b": 5, "c": 7}
+
+
 async def test_a_failing_record_in_a_batch_is_isolated_and_nothing_doubles(
     scratch: asyncpg.Pool,
 ) -> None:

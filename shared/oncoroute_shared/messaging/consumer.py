@@ -103,8 +103,9 @@ class Processor:
         letters = 0
         try:
             async with self._pool.acquire() as conn, conn.transaction():
-                for rec, plan in zip(recs, plans, strict=True):
-                    letters += await self._apply(conn, rec, plan)
+                new = await self._first_times(conn, recs, plans)
+                for i, (rec, plan) in enumerate(zip(recs, plans, strict=True)):
+                    letters += await self._apply(conn, rec, plan, first_time=i in new)
         except TRANSIENT as exc:
             log.warning("%s: transient %s, redelivering batch", self._sub.consumer,
                         type(exc).__name__)
@@ -177,22 +178,27 @@ class Processor:
             return _Plan("answer_invalid", event=event, problems=problems)
         return _Plan("handle", event=event, data=data, handler=handler)
 
-    async def _apply(self, conn: asyncpg.Connection, rec: Record, plan: _Plan) -> int:
+    async def _apply(self, conn: asyncpg.Connection, rec: Record, plan: _Plan,
+                     first_time: bool | None = None) -> int:
         """Carry out a plan inside `conn`'s transaction; returns dead letters written.
+        `first_time`: whether the inbox took the event already (None: ask it now).
         The record's trace context is current, so the events it causes continue its trace."""
         token = otel_context.attach(propagate.extract(rec.headers))
         try:
-            return await self._apply_in_context(conn, rec, plan)
+            return await self._apply_in_context(conn, rec, plan, first_time)
         finally:
             otel_context.detach(token)
 
-    async def _apply_in_context(self, conn: asyncpg.Connection, rec: Record, plan: _Plan) -> int:
+    async def _apply_in_context(self, conn: asyncpg.Connection, rec: Record, plan: _Plan,
+                                first_time: bool | None) -> int:
         if plan.action == "dead_letter":
             await self._write_dead_letter(conn, rec, plan.reason)
             return 1
         if plan.action == "ignore" or plan.event is None:
             return 0
-        if not await self._first_time(conn, plan.event, rec):
+        if first_time is None:
+            first_time = await self._first_time(conn, plan.event, rec)
+        if not first_time:
             return 0
         if plan.action == "answer_invalid":
             assert self._sub.on_invalid is not None
@@ -207,6 +213,29 @@ class Processor:
                  extra={"event_id": plan.event.id,
                         **({"case_id": case_id} if isinstance(case_id, str) else {})})
         return 0
+
+    async def _first_times(self, conn: asyncpg.Connection, recs: list[Record],
+                           plans: list[_Plan]) -> set[int]:
+        """Put every event of a batch in the inbox in one round trip; the positions of those
+        not seen before (of an event twice in the batch, the first)."""
+        wanted = [(i, rec, plan.event) for i, (rec, plan) in enumerate(zip(recs, plans,
+                                                                           strict=True))
+                  if plan.action in ("handle", "answer_invalid") and plan.event is not None]
+        if not wanted:
+            return set()
+        taken = set(await conn.fetchval(
+            "WITH t AS (INSERT INTO inbox (consumer, event_id, topic, partition, \"offset\")"
+            " SELECT $1, e, t, p, o FROM unnest($2::text[], $3::text[], $4::int[],"
+            " $5::bigint[]) AS u(e, t, p, o) ON CONFLICT DO NOTHING RETURNING event_id)"
+            " SELECT coalesce(array_agg(event_id), '{}') FROM t",
+            self._sub.consumer, [e.id for _, _, e in wanted], [r.topic for _, r, _ in wanted],
+            [r.partition for _, r, _ in wanted], [r.offset for _, r, _ in wanted]))
+        new: set[int] = set()
+        for i, _, event in wanted:
+            if event.id in taken:
+                taken.discard(event.id)
+                new.add(i)
+        return new
 
     async def _first_time(self, conn: asyncpg.Connection, event: CloudEvent, rec: Record) -> bool:
         inserted = await conn.fetchval(
