@@ -316,3 +316,26 @@ async def test_dispatcher_retries_when_an_absence_ends(db: asyncpg.Pool) -> None
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_seat_that_fails_is_set_aside_and_the_rest_of_its_group_still_offered(
+    db: asyncpg.Pool, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The dispatcher offers up to 16 seats per transaction; one seat that cannot be
+    dispatched (here: a roster row no longer valid) must not roll back the others."""
+    await load(db, sp("haem-a", cap=10),
+               sp("neuro-a", roles="medical_oncologist", groups="neuro"))
+    await db.execute("UPDATE specialists SET working_hours = 'garbage' WHERE id = 'neuro-a'")
+    good = [opened() for _ in range(3)]
+    bad = opened(icd10="C71.9", group="neuro")
+    for case in (good[0], bad, *good[1:]):
+        await open_case(db, case)
+    with caplog.at_level("WARNING", logger="oncoroute.matcher.dispatcher"):
+        assert await sweep(db) == (3, 0)
+    for case in good:
+        assert (await live(db, case.case_id))["disease_specialist"] == "haem-a"
+    assert await live(db, bad.case_id) == {}
+    [warning] = [r.getMessage() for r in caplog.records]
+    assert bad.case_id in warning and "not dispatched" in warning
+    offered = await events(db, "assignment.offered")
+    assert sorted(e.subject for e in offered) == sorted(c.case_id for c in good)

@@ -22,6 +22,7 @@ from ..handlers.dispatch import Outcome, dispatch_seat
 
 log = logging.getLogger("oncoroute.matcher.dispatcher")
 BATCH = 500
+GROUP = 16  # seats offered per transaction
 
 
 class Dispatcher:
@@ -47,24 +48,31 @@ class Dispatcher:
             async with self._pool().acquire() as conn:
                 batch = await seats.waiting(conn, BATCH + offset)
             batch = batch[offset:]
-            for row in batch:
-                try:
-                    async with self._pool().acquire() as conn, conn.transaction():
-                        outcome = await dispatch_seat(conn, row["case_id"], row["seat"],
-                                                      self._cfg(), self._clock())
-                except (asyncpg.PostgresConnectionError, OSError):
-                    raise  # the database is away: the loop retries the whole sweep
-                except Exception as exc:  # one seat must not hold up the queue
-                    log.warning("case %s seat %s not dispatched: %s", row["case_id"],
-                                row["seat"], type(exc).__name__)
-                    outcome = Outcome.SKIPPED  # retried after retry_every
-                offered += outcome is Outcome.OFFERED
-                busy += outcome is Outcome.BUSY
+            for start in range(0, len(batch), GROUP):
+                for outcome in await self._dispatch_group(batch[start:start + GROUP]):
+                    offered += outcome is Outcome.OFFERED
+                    busy += outcome is Outcome.BUSY
             if len(batch) < BATCH:
                 break
             offset += BATCH - offered
         self.offered += offered
         return offered, busy
+
+    async def _dispatch_group(self, rows: list[asyncpg.Record]) -> list[Outcome]:
+        """Seats in queue order, in one transaction (one commit for up to GROUP offers); if
+        any seat fails, the group is rolled back and each seat tried in its own."""
+        try:
+            async with self._pool().acquire() as conn, conn.transaction():
+                return [await dispatch_seat(conn, row["case_id"], row["seat"], self._cfg(),
+                                            self._clock()) for row in rows]
+        except (asyncpg.PostgresConnectionError, OSError):
+            raise  # the database is away: the loop retries the whole sweep
+        except Exception as exc:  # one seat must not hold up the queue
+            if len(rows) > 1:
+                return [outcome for row in rows for outcome in await self._dispatch_group([row])]
+            log.warning("case %s seat %s not dispatched: %s", rows[0]["case_id"],
+                        rows[0]["seat"], type(exc).__name__)
+            return [Outcome.SKIPPED]  # retried after retry_every
 
     async def _pause(self, busy: int) -> float:
         """Until the next retry: soon when another process held a case, else when the next
