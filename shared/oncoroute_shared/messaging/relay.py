@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import time
 from typing import Protocol
 
 import asyncpg
@@ -16,6 +17,7 @@ from ..metrics import OUTBOX_AGE, OUTBOX_BACKLOG
 
 log = logging.getLogger("oncoroute.relay")
 _TRACE_HEADERS = {"traceparent", "tracestate", "baggage"}
+OBSERVE_EVERY_S = 1.0
 
 
 class Publisher(Protocol):
@@ -39,6 +41,7 @@ class OutboxRelay:
             hashlib.sha256(f"{schema}:outbox".encode()).digest()[:8], "big", signed=True
         )
         self.published = 0
+        self._next_observation = 0.0
 
     def wake(self, *_: object) -> None:
         self._wakeup.set()
@@ -49,7 +52,8 @@ class OutboxRelay:
                 try:
                     while await self.drain_once():
                         pass
-                    await self._observe_backlog()
+                    if time.monotonic() >= self._next_observation:
+                        await self._observe_backlog()
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # the database or broker is away: retry, lose nothing
@@ -61,6 +65,8 @@ class OutboxRelay:
             await self._wakeup.close()
 
     async def _observe_backlog(self) -> None:
+        """The backlog gauges, at most once a second (not one more query per drain)."""
+        self._next_observation = time.monotonic() + OBSERVE_EVERY_S
         row = await self._pool.fetchrow(
             "SELECT count(*) AS n, EXTRACT(EPOCH FROM clock_timestamp() - min(created_at))"
             " AS age FROM outbox WHERE published_at IS NULL")

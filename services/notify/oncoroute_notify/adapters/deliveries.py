@@ -8,6 +8,7 @@ the row is sent again: at least once, with the delivery id as every channel's id
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,22 +20,33 @@ from ..domain.schedule import Decision, Status
 DUE = ("pending", "retrying", "deferred")
 
 
-async def plan(conn: asyncpg.Connection, *, source_event_id: str, event_type: str,
-               case_id: str, message: Message, status: Status, due_at: datetime,
-               now: datetime) -> str | None:
-    """Record one delivery; None when (event, recipient, channel) already has one, ever."""
-    delivery_id = str(uuid.uuid4())
-    created = await conn.fetchval(
+@dataclass(frozen=True)
+class Planned:
+    """One delivery to record: the message, for whom and when."""
+
+    source_event_id: str
+    message: Message
+    status: Status
+    due_at: datetime
+
+
+async def plan(conn: asyncpg.Connection, planned: list[Planned], *, event_type: str,
+               case_id: str, now: datetime) -> None:
+    """Record the deliveries in one round trip; one that (event, recipient, channel) already
+    has, ever, is skipped."""
+    if not planned:
+        return
+    await conn.executemany(
         """INSERT INTO deliveries (delivery_id, source_event_id, source_event_type, case_id,
                audience, channel, recipient, template, context, urgency, locale, quiet_tz,
                status, due_at, created_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-           ON CONFLICT (source_event_id, recipient, channel) DO NOTHING RETURNING true""",
-        delivery_id, source_event_id, event_type, case_id, message.audience, message.channel,
-        message.recipient, message.template, message.context, message.urgency, message.locale,
-        message.quiet_tz, status, due_at, now,
+           ON CONFLICT (source_event_id, recipient, channel) DO NOTHING""",
+        [(str(uuid.uuid4()), p.source_event_id, event_type, case_id, p.message.audience,
+          p.message.channel, p.message.recipient, p.message.template, p.message.context,
+          p.message.urgency, p.message.locale, p.message.quiet_tz, p.status, p.due_at, now)
+         for p in planned],
     )
-    return delivery_id if created else None
 
 
 async def lease_due(conn: asyncpg.Connection, channel: str, now: datetime, limit: int,

@@ -68,10 +68,11 @@ async def _plan(conn: asyncpg.Connection, event: CloudEvent, kind: str, data: An
 
 async def store(conn: asyncpg.Connection, source_id: str, kind: str, case_id: str,
                 messages: list[Message], deps: Deps, now: datetime) -> None:
+    planned = []
     for m in messages:
         status, due = first_due(now, m.urgency, m.quiet_tz, deps.policy.quiet_hours)
-        await deliveries.plan(conn, source_event_id=m.once_per or source_id, event_type=kind,
-                              case_id=case_id, message=m, status=status, due_at=due, now=now)
+        planned.append(deliveries.Planned(m.once_per or source_id, m, status, due))
+    await deliveries.plan(conn, planned, event_type=kind, case_id=case_id, now=now)
 
 
 async def _apply(conn: asyncpg.Connection, kind: str, data: Any, now: datetime) -> None:
