@@ -182,6 +182,17 @@ async def at_rate(mode: str, rate: float, seconds: float, infra: Infrastructure,
     }
 
 
+def speed_probe() -> float:
+    """ms for a fixed pure-Python workload: the same code takes up to a third longer on this
+    shared machine at some times than at others, with no steal time reported, so each run
+    prints it before and after to tell a slow machine from slow code."""
+    start = time.perf_counter()
+    total = 0
+    for i in range(2_000_000):
+        total += i % 7
+    return round((time.perf_counter() - start) * 1000, 1)
+
+
 def _ms(values: list[float]) -> dict[str, float]:
     return {p: round(pct(values, q) * 1000, 1) for p, q in (("p50", 50), ("p99", 99),
                                                            ("max", 100))}
@@ -189,9 +200,11 @@ def _ms(values: list[float]) -> dict[str, float]:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {"measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                              "load_before": os.getloadavg()}
+                              "load_before": os.getloadavg(), "speed_probe_ms": [speed_probe()]}
     with embedded_stack() as infra:
-        with running_system(infra=infra) as (_, procs):
+        wait = {"KAFKA_FETCH_MAX_WAIT_MS": str(args.fetch_wait_ms)}
+        result["fetch_wait_ms"] = args.fetch_wait_ms
+        with running_system(wait, infra=infra) as (_, procs):
             warm, _key = new_source(infra, "warm")
             await submit_kafka(infra.kafka or "", warm, 50, 0)
             await wait_done(infra.database_url or "", warm, 50, 120)
@@ -207,8 +220,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                                                   args.ceiling_cases, args.batch,
                                                   result["throughput"][0]["patient_sends"],
                                                   latency_rate=args.rates[0],
-                                                  latency_seconds=args.seconds)
+                                                  latency_seconds=args.seconds,
+                                                  fetch_wait_ms=args.fetch_wait_ms)
     result["load_after"] = os.getloadavg()
+    result["speed_probe_ms"].append(speed_probe())
     top = result["ceiling"]["ceiling_cases_per_s"]
     for t in result["throughput"]:
         t["of_ceiling"] = round(t["cases_per_s"] / top, 3)
@@ -247,6 +262,9 @@ def table(r: dict[str, Any]) -> str:
         lines.append(f"CPU ms per case ({t['mode']}): {cpu}; {t['cpu_cores_busy']} cores busy;"
                      f" {t['commits_per_case']} commits and {t['messages_per_case']} messages"
                      " per case")
+    lines.append(f"fetch wait (services and ceiling): {r['fetch_wait_ms']} ms")
+    lines.append("speed probe before / after (ms, lower is faster): " + " / ".join(
+        str(x) for x in r["speed_probe_ms"]))
     lines.append("load average before / after the system / at the end: " + " / ".join(
         ", ".join(f"{x:.1f}" for x in r[k]) for k in ("load_before", "load_system",
                                                       "load_after")))
@@ -265,6 +283,8 @@ def main() -> None:
     parser.add_argument("--rates", type=lambda s: [float(x) for x in s.split(",")],
                         default=[50.0], help="fixed arrival rates for the latency runs"
                         " (cases/s; 80 %% of the Kafka maximum is always added)")
+    parser.add_argument("--fetch-wait-ms", type=int, default=20,
+                        help="KAFKA_FETCH_MAX_WAIT_MS of the services and the ceiling alike")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     started = time.time()
