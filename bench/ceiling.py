@@ -1,10 +1,11 @@
 """The transport's ceiling: the same hops, transactions and messages per case as OncoRoute,
 with minimal handlers (raw aiokafka + asyncpg), on the same embedded broker and PostgreSQL.
 
-Four processes as in the real system, each consumer committing a whole batch (up to
-`--batch`, like `CONSUMER_BATCH_MAX`) in one transaction with its inbox rows, effects and
-outbox rows, and Kafka offsets committed after that; a relay per process publishes the
-outbox rows and deletes them in a transaction of its own. Per case:
+Four processes as in the real system, each with one consumer for its topics (one group per
+process, as the services), committing a whole batch (up to `--batch`, like
+`CONSUMER_BATCH_MAX`) in one transaction with its inbox rows, effects and outbox rows, and
+Kafka offsets committed after that; a relay per process publishes the outbox rows and deletes
+them in a transaction of its own. Per case:
 
 - messages (6): case.submitted, case.opened, assignment.offered, sla.started and two
   notification.sent (the patient's and the specialist's), on six partitions per topic; 5 with
@@ -12,8 +13,9 @@ outbox rows and deletes them in a transaction of its own. Per case:
   between 21:00 and 08:00 in the patient's time zone);
 - consumer deliveries (10, or 9): intake 5 (submission, offer, sla.started, two notifications
   onto the timeline), matcher 1, sla 2, notify 2, each in a batched transaction;
-- one dispatch transaction per seat (matcher), a lease transaction per up to 4 deliveries and
-  one transaction per delivery sent (notify, 4 sends in flight), as the real services do.
+- one dispatch transaction per up to 16 seats (matcher), a lease transaction per up to 4
+  deliveries and one transaction per delivery sent (notify, 4 sends in flight), as the real
+  services do.
 
 `--batch 1` commits every record on its own (the per-message ceiling).
 """
@@ -46,6 +48,7 @@ SUBMISSIONS, CASES, ASSIGNMENTS, SLA, NOTIFICATIONS = (
     "c-submissions", "c-cases", "c-assignments", "c-sla", "c-notifications")
 TOPICS = [SUBMISSIONS, CASES, ASSIGNMENTS, SLA, NOTIFICATIONS]
 SEND_SLOTS = 4  # notify's NOTIFY_CONCURRENCY default
+SEATS_PER_TRANSACTION = 16  # the matcher's dispatcher GROUP
 SCHEMA = """
 CREATE SCHEMA IF NOT EXISTS ceiling;
 SET search_path TO ceiling;
@@ -152,19 +155,22 @@ async def _matcher(pool: asyncpg.Pool, relay: Relay, outbox: list, wake: asyncio
         await conn.execute("INSERT INTO seats SELECT unnest($1::text[]), 'waiting'"
                            " ON CONFLICT DO NOTHING", [e["case"] for e in events])
 
-    async def dispatcher() -> None:  # one transaction per seat, as the real dispatcher
+    async def dispatcher() -> None:  # up to 16 seats per transaction, as the real dispatcher
         while True:
             await wake.wait()
             wake.clear()
             waiting = await pool.fetch("SELECT case_id FROM seats WHERE status = 'waiting'"
                                        " LIMIT 500")
-            for row in waiting:
+            for start in range(0, len(waiting), SEATS_PER_TRANSACTION):
+                rows = []
                 async with pool.acquire() as conn, conn.transaction():
-                    await conn.fetchrow("SELECT * FROM seats WHERE case_id = $1 FOR UPDATE",
-                                        row["case_id"])
-                    await conn.execute("UPDATE seats SET status = 'offered' WHERE case_id = $1",
-                                       row["case_id"])
-                    rows = await emit(conn, ASSIGNMENTS, "assignment.offered", [row["case_id"]])
+                    for row in waiting[start:start + SEATS_PER_TRANSACTION]:
+                        await conn.fetchrow("SELECT * FROM seats WHERE case_id = $1"
+                                            " FOR UPDATE", row["case_id"])
+                        await conn.execute("UPDATE seats SET status = 'offered'"
+                                           " WHERE case_id = $1", row["case_id"])
+                        rows += await emit(conn, ASSIGNMENTS, "assignment.offered",
+                                           [row["case_id"]])
                 relay.queue.put_nowait(rows)
             if len(waiting) == 500:
                 wake.set()
