@@ -5,6 +5,7 @@ channels, quiet hours and events that arrive before their case."""
 from __future__ import annotations
 
 import asyncio
+import random
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -16,13 +17,15 @@ import asyncpg
 import pytest
 
 from oncoroute_notify import samples
-from oncoroute_notify.adapters.channels import build_channels
+from oncoroute_notify.adapters import deliveries
+from oncoroute_notify.adapters.channels import LogChannel, build_channels
 from oncoroute_notify.adapters.templates import Renderer
 from oncoroute_notify.bootstrap import MIGRATIONS_DIR
 from oncoroute_notify.domain.links import Links
 from oncoroute_notify.domain.policy import NotifyPolicy
 from oncoroute_notify.entrypoints.worker import Dispatcher
 from oncoroute_notify.handlers import Deps
+from oncoroute_notify.handlers.deliver import deliver
 from oncoroute_notify.handlers.events import on_event
 from oncoroute_notify.settings import NotifySettings
 from oncoroute_shared.contracts.registry import model_for
@@ -269,3 +272,36 @@ async def test_quiet_hours_defer_patient_messages_never_drop_them(rig: Rig) -> N
 
 def test_migrations_directory_is_the_services() -> None:
     assert Path(MIGRATIONS_DIR, "002_case_copy_and_leases.sql").exists()
+
+
+async def test_a_worker_that_lost_its_lease_records_nothing_and_announces_nothing(
+    rig: Rig,
+) -> None:
+    """A send finished after another worker took the lease over: neither the outcome nor its
+    `notification.sent` (written in the same statement) may be recorded; the new holder's
+    send is the one that counts."""
+    await rig.deliver(opened(rig))
+    later = datetime.now(UTC) + timedelta(days=1)
+    # keep the background worker off one delivery, then lease it as a worker would
+    target = await rig.pool.fetchval(
+        "UPDATE deliveries SET due_at = $2 WHERE delivery_id = (SELECT delivery_id FROM"
+        " deliveries WHERE case_id = $1 AND channel = 'email' AND status = 'pending'"
+        " ORDER BY delivery_id LIMIT 1) RETURNING delivery_id", rig.case_id, later)
+    assert target is not None, "a pending email delivery to take over"
+    async with rig.pool.acquire() as conn, conn.transaction():
+        [row] = [r for r in await deliveries.lease_due(conn, "email", later, 50,
+                                                       timedelta(seconds=30))
+                 if r["delivery_id"] == target]
+    await rig.pool.execute("UPDATE deliveries SET lease_token = 'another-worker'"
+                           " WHERE delivery_id = $1", target)
+    got = await deliver(rig.pool, row, LogChannel("email"), Renderer(), rig.deps,
+                        random.Random(1), lambda: later)
+    assert got is None
+    after = await rig.pool.fetchrow("SELECT status, sent_at, lease_token FROM deliveries"
+                                    " WHERE delivery_id = $1", target)
+    assert (after["status"], after["sent_at"], after["lease_token"]) == (
+        "pending", None, "another-worker")
+    # the other deliveries go on being sent meanwhile: look for this one's event only
+    assert await rig.pool.fetchval(
+        "SELECT count(*) FROM outbox WHERE position($1::bytea IN value) > 0",
+        target.encode()) == 0

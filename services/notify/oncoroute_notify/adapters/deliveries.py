@@ -14,6 +14,8 @@ from typing import Any
 
 import asyncpg
 
+from oncoroute_shared.messaging.outbox import OutboxRow
+
 from ..domain.messages import Message
 from ..domain.schedule import Decision, Status
 
@@ -75,16 +77,25 @@ async def next_due(conn: asyncpg.Connection, channels: list[str]) -> datetime | 
 
 
 async def finish(conn: asyncpg.Connection, row: dict[str, Any], decision: Decision,
-                 now: datetime) -> bool:
-    """Record the outcome if this worker still holds the lease; False if it lost it."""
-    done = await conn.fetchval(
-        """UPDATE deliveries SET status = $3, last_error = $4, due_at = $5, sent_at = $6,
+                 now: datetime, event: OutboxRow | None = None) -> bool:
+    """Record the outcome if this worker still holds the lease; False if it lost it. With
+    `event`, queue it in the outbox in the same statement, only if the outcome was recorded:
+    one statement, so it is atomic without a transaction around it."""
+    args = (row["delivery_id"], row["lease_token"], decision.status, decision.error,
+            decision.due_at, now if decision.status == "sent" else None, now)
+    if event is None:
+        return bool(await conn.fetchval(f"{_FINISH} RETURNING true", *args))
+    return bool(await conn.fetchval(
+        f"""WITH done AS ({_FINISH} RETURNING 1),
+                 event AS (INSERT INTO outbox (topic, key, value, headers, event_id)
+                           SELECT $8, $9, $10, $11, $12 FROM done)
+            SELECT EXISTS (SELECT 1 FROM done)""",
+        *args, event.topic, event.key, event.value, event.headers, event.event_id))
+
+
+_FINISH = """UPDATE deliveries SET status = $3, last_error = $4, due_at = $5, sent_at = $6,
                lease_until = NULL, lease_token = NULL, updated_at = $7
-           WHERE delivery_id = $1 AND lease_token = $2 RETURNING true""",
-        row["delivery_id"], row["lease_token"], decision.status, decision.error,
-        decision.due_at, now if decision.status == "sent" else None, now,
-    )
-    return bool(done)
+           WHERE delivery_id = $1 AND lease_token = $2"""
 
 
 async def for_case(conn: asyncpg.Connection, case_id: str) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from jinja2 import TemplateError
 from oncoroute_shared.contracts.notifications import NotificationOutcome
 from oncoroute_shared.envelope import encode
 from oncoroute_shared.messaging.dead_letters import dead_letter
-from oncoroute_shared.messaging.outbox import emit
+from oncoroute_shared.messaging.outbox import emit, outbox_row
 from oncoroute_shared.metrics import NOTIFICATIONS
 from oncoroute_shared.topics import Topic
 
@@ -64,26 +64,42 @@ async def deliver(pool: asyncpg.Pool, row: dict[str, Any], channel: Channel,
     now = clock()
     decision = after_attempt(outcome, error, row["attempts"], now, deps.policy.retry, rng,
                              row["urgency"], row["quiet_tz"], deps.policy.quiet_hours)
-    async with pool.acquire() as conn, conn.transaction():
-        if not await deliveries.finish(conn, row, decision, now):
-            log.warning("delivery %s: lease lost, outcome not recorded", row["delivery_id"])
-            return None
-        await record(conn, row, decision, deps, now)
+    if decision.gave_up:  # the outcome, its event, a dead letter and alerts together
+        async with pool.acquire() as conn, conn.transaction():
+            if not await deliveries.finish(conn, row, decision, now):
+                _lease_lost(row)
+                return None
+            await record(conn, row, decision, deps, now)
+    else:  # sent (with its event) or retried later: one statement, one round trip
+        event = (outbox_row("notification.sent", source=SOURCE, case_id=row["case_id"],
+                            data=_outcome(row, decision))
+                 if decision.status == "sent" else None)
+        async with pool.acquire() as conn:
+            if not await deliveries.finish(conn, row, decision, now, event):
+                _lease_lost(row)
+                return None
     NOTIFICATIONS.labels(row["channel"], decision.status).inc()
     return decision
+
+
+def _lease_lost(row: dict[str, Any]) -> None:
+    log.warning("delivery %s: lease lost, outcome not recorded", row["delivery_id"])
+
+
+def _outcome(row: dict[str, Any], decision: Decision) -> NotificationOutcome:
+    return NotificationOutcome(
+        delivery_id=row["delivery_id"], case_id=row["case_id"],
+        source_event_id=row["source_event_id"], audience=row["audience"],
+        channel=row["channel"], template=row["template"], attempts=row["attempts"],
+        error=decision.error)
 
 
 async def record(conn: asyncpg.Connection, row: dict[str, Any], decision: Decision, deps: Deps,
                  now: datetime) -> None:
     if decision.status not in ("sent", "failed"):
         return
-    outcome = NotificationOutcome(
-        delivery_id=row["delivery_id"], case_id=row["case_id"],
-        source_event_id=row["source_event_id"], audience=row["audience"],
-        channel=row["channel"], template=row["template"], attempts=row["attempts"],
-        error=decision.error)
     event = await emit(conn, f"notification.{decision.status}", source=SOURCE,
-                       case_id=row["case_id"], data=outcome)
+                       case_id=row["case_id"], data=_outcome(row, decision))
     if not decision.gave_up:
         return
     log.warning("delivery %s gave up: %s", row["delivery_id"], decision.error)
