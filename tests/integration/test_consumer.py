@@ -150,6 +150,34 @@ async def test_a_batch_claims_its_events_in_the_inbox_once_each(scratch: asyncpg
     assert offsets == {"seen": 1, "a": 2, "twice": 4, "b": 5, "c": 7}
 
 
+async def test_a_batch_handler_gets_a_batch_s_new_events_at_once_in_order(
+    scratch: asyncpg.Pool,
+) -> None:
+    """With `batch_handler`, the new events of a batch reach it in one call, in order; seen
+    ones are skipped, bad records still dead-lettered one by one; alone (the fallback after a
+    failure) a record goes to its per-event handler."""
+    calls: list[list[str]] = []
+
+    async def together(conn, events) -> None:  # type: ignore[no-untyped-def]
+        calls.append([data.case_id for _, data in events])
+        for event, data in events:
+            await _effect(conn, event, data)
+
+    sub = Subscription("cases", {"case.closed": _effect}, consumer="t.cases",
+                       batch_handler=together)
+    processor = Processor(scratch, sub, max_attempts=3)
+    seen = _closed("seen")
+    await processor.process(_record(seen, offset=1))  # alone: the per-event handler
+    assert calls == [] and await scratch.fetchval("SELECT count(*) FROM effects") == 1
+    recs = [_record(v, offset=n) for n, v in enumerate(
+        [_closed("a"), seen, b"garbage", _closed("b"), _closed("c")], start=2)]
+    await processor.process_batch(recs)
+    assert calls == [["a", "b", "c"]]
+    assert await scratch.fetchval("SELECT count(*) FROM effects") == 4
+    [letter] = await _dead_letters(scratch)
+    assert bytes(letter["value"]) == b"garbage"
+
+
 async def test_a_failing_record_in_a_batch_is_isolated_and_nothing_doubles(
     scratch: asyncpg.Pool,
 ) -> None:

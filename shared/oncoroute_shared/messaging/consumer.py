@@ -26,6 +26,7 @@ from .dead_letters import dead_letter
 log = logging.getLogger("oncoroute.consumer")
 
 Handler = Callable[[asyncpg.Connection, CloudEvent, Any], Awaitable[None]]
+BatchHandler = Callable[[asyncpg.Connection, list[tuple[CloudEvent, Any]]], Awaitable[None]]
 InvalidHandler = Callable[[asyncpg.Connection, CloudEvent, list[dict[str, str]]], Awaitable[None]]
 
 TRANSIENT = (
@@ -61,6 +62,9 @@ class Subscription:
     topic: str
     handlers: dict[str, Handler]
     on_invalid: InvalidHandler | None = None  # answer a bad event (e.g. case.rejected)
+    # Optional: the same effect as `handlers` for all of a batch's new events at once, in
+    # order, for effects that need no per-event trace (e.g. a timeline row each)
+    batch_handler: BatchHandler | None = None
     consumer: str = ""  # filled by the runtime: "<service>.<topic>"
     attempts: dict[tuple[int, int], int] = field(default_factory=dict)
 
@@ -104,8 +108,22 @@ class Processor:
         try:
             async with self._pool.acquire() as conn, conn.transaction():
                 new = await self._first_times(conn, recs, plans)
+                together = []
                 for i, (rec, plan) in enumerate(zip(recs, plans, strict=True)):
+                    if self._sub.batch_handler is not None and plan.action == "handle":
+                        if i in new and plan.event is not None:
+                            together.append((plan.event, plan.data))
+                            if log.isEnabledFor(logging.INFO):  # with the record's trace id
+                                token = otel_context.attach(propagate.extract(rec.headers))
+                                try:
+                                    self._log_done(plan)
+                                finally:
+                                    otel_context.detach(token)
+                        continue
                     letters += await self._apply(conn, rec, plan, first_time=i in new)
+                if together:
+                    assert self._sub.batch_handler is not None
+                    await self._sub.batch_handler(conn, together)
         except TRANSIENT as exc:
             log.warning("%s: transient %s, redelivering batch", self._sub.consumer,
                         type(exc).__name__)
@@ -206,13 +224,18 @@ class Processor:
         else:
             assert plan.handler is not None
             await plan.handler(conn, plan.event, plan.data)
-        # Ids only: the case (when the event names one), the event and, from the record's
-        # headers, the trace; never the data.
+        self._log_done(plan)
+        return 0
+
+    def _log_done(self, plan: _Plan) -> None:
+        """Ids only: the case (when the event names one), the event and, from the record's
+        headers (the current context), the trace; never the data."""
+        if plan.event is None or not log.isEnabledFor(logging.INFO):
+            return
         case_id = getattr(plan.data, "case_id", None)
         log.info("%s: %s %s", self._sub.consumer, plan.action, plan.event.type,
                  extra={"event_id": plan.event.id,
                         **({"case_id": case_id} if isinstance(case_id, str) else {})})
-        return 0
 
     async def _first_times(self, conn: asyncpg.Connection, recs: list[Record],
                            plans: list[_Plan]) -> set[int]:

@@ -68,14 +68,24 @@ async def get_case(conn: asyncpg.Connection, case_id: str) -> dict[str, Any] | N
     return dict(row) if row else None
 
 
-async def add_to_timeline(conn: asyncpg.Connection, event: CloudEvent) -> None:
+_TIMELINE_INSERT = """INSERT INTO timeline (event_id, case_id, type, source, time, summary)
+    VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING"""
+
+
+def _timeline_row(event: CloudEvent) -> tuple[Any, ...]:
     summary = {k: v for k, v in (event.data or {}).items() if k != "submission"} \
         if isinstance(event.data, dict) else {}
-    await conn.execute(
-        """INSERT INTO timeline (event_id, case_id, type, source, time, summary)
-           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING""",
-        event.id, event.subject, event.type, event.source, event.time, summary,
-    )
+    return event.id, event.subject, event.type, event.source, event.time, summary
+
+
+async def add_to_timeline(conn: asyncpg.Connection, event: CloudEvent) -> None:
+    await conn.execute(_TIMELINE_INSERT, *_timeline_row(event))
+
+
+async def add_all_to_timeline(conn: asyncpg.Connection, events: list[CloudEvent]) -> None:
+    """`add_to_timeline` for several events in one round trip, in order."""
+    if events:
+        await conn.executemany(_TIMELINE_INSERT, [_timeline_row(e) for e in events])
 
 
 async def timeline(conn: asyncpg.Connection, case_id: str) -> list[dict[str, Any]]:

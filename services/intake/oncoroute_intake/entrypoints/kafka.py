@@ -41,5 +41,6 @@ def subscriptions(runtime: Runtime) -> list[Subscription]:
                          on_invalid=on_invalid)]
     for topic in TIMELINE_TOPICS:
         subs.append(Subscription(topic, dict.fromkeys(timeline_types(topic),
-                                                      handlers.record_on_timeline)))
+                                                      handlers.record_on_timeline),
+                                 batch_handler=handlers.record_all_on_timeline))
     return subs
