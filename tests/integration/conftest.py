@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,21 +15,28 @@ from oncoroute_shared.db.pool import create_pool
 from oncoroute_shared.embedded.stack import Infrastructure
 
 
-@pytest.fixture
-async def scratch(infra: Infrastructure, tmp_path: Path) -> AsyncIterator[asyncpg.Pool]:
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    migrations = tmp_path / "migrations"
-    migrations.mkdir()
-    (migrations / "001_effects.sql").write_text(
-        "CREATE TABLE effects (event_id text NOT NULL, note text);")
+@contextlib.asynccontextmanager
+async def migrated_schema(infra: Infrastructure, prefix: str, migrations: Path,
+                          pool_size: int = 4) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on a fresh schema with `migrations` applied; the schema is dropped after."""
+    schema = f"{prefix}{uuid.uuid4().hex[:10]}"
     assert infra.database_url
-    pool = await create_pool(infra.database_url, schema, 4)
+    pool = await create_pool(infra.database_url, schema, pool_size)
     async with pool.acquire() as conn:
         await migrate(conn, schema, migrations)
-    pool_schema = schema
     try:
         yield pool
     finally:
         async with pool.acquire() as conn:
-            await conn.execute(f'DROP SCHEMA "{pool_schema}" CASCADE')
+            await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
         await pool.close()
+
+
+@pytest.fixture
+async def scratch(infra: Infrastructure, tmp_path: Path) -> AsyncIterator[asyncpg.Pool]:
+    migrations = tmp_path / "migrations"
+    migrations.mkdir()
+    (migrations / "001_effects.sql").write_text(
+        "CREATE TABLE effects (event_id text NOT NULL, note text);")
+    async with migrated_schema(infra, "t_", migrations) as pool:
+        yield pool

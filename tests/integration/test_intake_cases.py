@@ -5,7 +5,6 @@ its id), records completeness and withdrawal emit their events once, API keys by
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,13 +19,12 @@ from oncoroute_intake.bootstrap import validate_policy
 from oncoroute_intake.domain import codes
 from oncoroute_intake.domain.access import Principal
 from oncoroute_shared.contracts.submissions import Record, Submission
-from oncoroute_shared.db.migrations import migrate
-from oncoroute_shared.db.pool import create_pool
 from oncoroute_shared.embedded.stack import Infrastructure
 from oncoroute_shared.policy import load_document
 
 from ..support.submissions import submission
 from ..support.waiting import eventually
+from .conftest import migrated_schema
 
 pytestmark = pytest.mark.integration
 MIGRATIONS = Path(handlers.__file__).parent / "migrations"
@@ -36,17 +34,8 @@ OPERATOR = Principal("op", "operator", None)
 
 @pytest.fixture
 async def intake_db(infra: Infrastructure) -> AsyncIterator[asyncpg.Pool]:
-    schema = f"t_intake_{uuid.uuid4().hex[:8]}"
-    assert infra.database_url
-    pool = await create_pool(infra.database_url, schema, 4)
-    async with pool.acquire() as conn:
-        await migrate(conn, schema, MIGRATIONS)
-    try:
+    async with migrated_schema(infra, "t_intake_", MIGRATIONS) as pool:
         yield pool
-    finally:
-        async with pool.acquire() as conn:
-            await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        await pool.close()
 
 
 async def _events(pool: asyncpg.Pool, short: str) -> list[dict]:  # type: ignore[type-arg]

@@ -24,8 +24,6 @@ from oncoroute_matcher.entrypoints.cli import MIGRATIONS
 from oncoroute_matcher.entrypoints.dispatcher import Dispatcher
 from oncoroute_shared.contracts.cases import CaseClosed, CaseOpened, CaseUpdated
 from oncoroute_shared.contracts.specialist_actions import AssignmentAccept
-from oncoroute_shared.db.migrations import migrate
-from oncoroute_shared.db.pool import create_pool
 from oncoroute_shared.embedded.stack import Infrastructure
 from oncoroute_shared.envelope import decode, new_event
 from oncoroute_shared.messaging.consumer import PermanentError
@@ -33,6 +31,7 @@ from oncoroute_shared.policy import load_document
 
 from ..support.submissions import submission
 from ..support.waiting import eventually
+from .conftest import migrated_schema
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)  # a Wednesday, 10:00 UTC
@@ -43,17 +42,8 @@ EVENT = new_event("case.opened", source="test", subject="x", data={})
 
 @pytest.fixture
 async def db(infra: Infrastructure) -> AsyncIterator[asyncpg.Pool]:
-    schema = f"t_matcher_{uuid.uuid4().hex[:8]}"
-    assert infra.database_url
-    pool = await create_pool(infra.database_url, schema, 6)
-    async with pool.acquire() as conn:
-        await migrate(conn, schema, MIGRATIONS)
-    try:
+    async with migrated_schema(infra, "t_matcher_", MIGRATIONS, pool_size=6) as pool:
         yield pool
-    finally:
-        async with pool.acquire() as conn:
-            await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        await pool.close()
 
 
 def sp(id: str, roles: str = "haematologist", groups: str = "haematologic", cap: int = 3,
