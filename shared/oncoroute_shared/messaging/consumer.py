@@ -113,12 +113,7 @@ class Processor:
                     if self._sub.batch_handler is not None and plan.action == "handle":
                         if i in new and plan.event is not None:
                             together.append((plan.event, plan.data))
-                            if log.isEnabledFor(logging.INFO):  # with the record's trace id
-                                token = otel_context.attach(propagate.extract(rec.headers))
-                                try:
-                                    self._log_done(plan)
-                                finally:
-                                    otel_context.detach(token)
+                            self._log_done(plan, rec)
                         continue
                     letters += await self._apply(conn, rec, plan, first_time=i in new)
                 if together:
@@ -227,15 +222,20 @@ class Processor:
         self._log_done(plan)
         return 0
 
-    def _log_done(self, plan: _Plan) -> None:
-        """Ids only: the case (when the event names one), the event and, from the record's
-        headers (the current context), the trace; never the data."""
+    def _log_done(self, plan: _Plan, rec: Record | None = None) -> None:
+        """Ids only: the case (when the event names one), the event and the trace (from the
+        current context, or from `rec`'s headers when given); never the data."""
         if plan.event is None or not log.isEnabledFor(logging.INFO):
             return
-        case_id = getattr(plan.data, "case_id", None)
-        log.info("%s: %s %s", self._sub.consumer, plan.action, plan.event.type,
-                 extra={"event_id": plan.event.id,
-                        **({"case_id": case_id} if isinstance(case_id, str) else {})})
+        token = otel_context.attach(propagate.extract(rec.headers)) if rec else None
+        try:
+            case_id = getattr(plan.data, "case_id", None)
+            log.info("%s: %s %s", self._sub.consumer, plan.action, plan.event.type,
+                     extra={"event_id": plan.event.id,
+                            **({"case_id": case_id} if isinstance(case_id, str) else {})})
+        finally:
+            if token is not None:
+                otel_context.detach(token)
 
     async def _first_times(self, conn: asyncpg.Connection, recs: list[Record],
                            plans: list[_Plan]) -> set[int]:

@@ -16,6 +16,8 @@ from pydantic import BaseModel
 from ..contracts.registry import topic_for
 from ..envelope import CloudEvent, encode, full_type, new_event
 
+INSERT = "INSERT INTO outbox (topic, key, value, headers, event_id)"
+
 
 async def enqueue(
     conn: asyncpg.Connection, topic: str, key: str | None, value: bytes,
@@ -24,7 +26,7 @@ async def enqueue(
     carrier: dict[str, str] = {}
     propagate.inject(carrier)  # the trace continues when the relay publishes after commit
     await conn.execute(
-        "INSERT INTO outbox (topic, key, value, headers, event_id) VALUES ($1, $2, $3, $4, $5)",
+        f"{INSERT} VALUES ($1, $2, $3, $4, $5)",
         topic, key, value, [list(h) for h in [*(headers or []), *carrier.items()]], event_id,
     )
 
@@ -58,14 +60,25 @@ def envelope_bytes(short_type: str, *, source: str, case_id: str, data: BaseMode
 
 @dataclass(frozen=True)
 class OutboxRow:
-    """One event ready for the outbox, for SQL that writes it together with other changes
-    (`INSERT INTO outbox (topic, key, value, headers, event_id)`) in a single statement."""
+    """One event ready for the outbox, for SQL that writes it together with other changes in
+    a single statement: `insert_if(cte, first)` in a WITH clause, `args` as its parameters."""
 
     topic: str
     key: str
     value: bytes
     headers: list[list[str]]
     event_id: str
+
+    @staticmethod
+    def insert_if(cte: str, first: int) -> str:
+        """The outbox insert for a WITH clause: one row for each row `cte` returns (none when
+        it returns none), taking the event from parameters `$first` to `$first + 4`."""
+        return (f"{INSERT} SELECT " + ", ".join(f"${i}" for i in range(first, first + 5))
+                + f" FROM {cte}")
+
+    @property
+    def args(self) -> tuple[str, str, bytes, list[list[str]], str]:
+        return self.topic, self.key, self.value, self.headers, self.event_id
 
 
 def outbox_row(short_type: str, *, source: str, case_id: str, data: BaseModel) -> OutboxRow:
@@ -91,7 +104,7 @@ async def emit_many(
     propagate.inject(carrier)
     headers = [*HEADERS, *([k, v] for k, v in carrier.items())]
     await conn.executemany(
-        "INSERT INTO outbox (topic, key, value, headers, event_id) VALUES ($1, $2, $3, $4, $5)",
+        f"{INSERT} VALUES ($1, $2, $3, $4, $5)",
         [(topic_for(short), case_id, envelope_bytes(short, source=source, case_id=case_id,
                                                     data=data, event_id=event_id, time=now),
           headers, event_id)

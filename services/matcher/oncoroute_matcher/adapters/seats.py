@@ -154,7 +154,7 @@ async def offer_if_capacity(conn: asyncpg.Connection, assignment_id: str, case_i
     mark the seat offered and queue `event`: one statement, one round trip. The capacity
     check runs under the reviewer's row lock, so concurrent matchers never overbook."""
     return bool(await conn.fetchval(
-        """WITH taken AS (
+        f"""WITH taken AS (
                UPDATE specialists SET active_count = active_count + 1, last_assigned_at = $5
                WHERE id = $4 AND active AND active_count < max_active RETURNING id),
            offer AS (
@@ -165,12 +165,9 @@ async def offer_if_capacity(conn: asyncpg.Connection, assignment_id: str, case_i
                UPDATE seats SET status = 'offered', unmatched_reasons = NULL,
                    unmatched_since = NULL, updated_at = $5
                WHERE case_id = $2 AND seat = $3 AND EXISTS (SELECT 1 FROM taken)),
-           event AS (
-               INSERT INTO outbox (topic, key, value, headers, event_id)
-               SELECT $6, $7, $8, $9, $10 FROM taken)
+           event AS ({event.insert_if("taken", 6)})
            SELECT EXISTS (SELECT 1 FROM taken)""",
-        assignment_id, case_id, name, specialist_id, now,
-        event.topic, event.key, event.value, event.headers, event.event_id))
+        assignment_id, case_id, name, specialist_id, now, *event.args))
 
 
 async def assignment(conn: asyncpg.Connection, assignment_id: str) -> asyncpg.Record | None:

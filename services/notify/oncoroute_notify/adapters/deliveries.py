@@ -87,10 +87,9 @@ async def finish(conn: asyncpg.Connection, row: dict[str, Any], decision: Decisi
         return bool(await conn.fetchval(f"{_FINISH} RETURNING true", *args))
     return bool(await conn.fetchval(
         f"""WITH done AS ({_FINISH} RETURNING 1),
-                 event AS (INSERT INTO outbox (topic, key, value, headers, event_id)
-                           SELECT $8, $9, $10, $11, $12 FROM done)
+                 event AS ({event.insert_if("done", 8)})
             SELECT EXISTS (SELECT 1 FROM done)""",
-        *args, event.topic, event.key, event.value, event.headers, event.event_id))
+        *args, *event.args))
 
 
 _FINISH = """UPDATE deliveries SET status = $3, last_error = $4, due_at = $5, sent_at = $6,
