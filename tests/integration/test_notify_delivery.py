@@ -288,9 +288,9 @@ async def test_a_worker_that_lost_its_lease_records_nothing_and_announces_nothin
         " deliveries WHERE case_id = $1 AND channel = 'email' AND status = 'pending'"
         " ORDER BY delivery_id LIMIT 1) RETURNING delivery_id", rig.case_id, later)
     assert target is not None, "a pending email delivery to take over"
-    async with rig.pool.acquire() as conn, conn.transaction():
-        [row] = [r for r in await deliveries.lease_due(conn, "email", later, 50,
-                                                       timedelta(seconds=30))
+    async with rig.pool.acquire() as conn:
+        [row] = [r for r in await deliveries.lease_due(conn, {"email": 50}, later,
+                                                       {"email": timedelta(seconds=30)})
                  if r["delivery_id"] == target]
     await rig.pool.execute("UPDATE deliveries SET lease_token = 'another-worker'"
                            " WHERE delivery_id = $1", target)

@@ -19,8 +19,6 @@ from oncoroute_shared.messaging.outbox import OutboxRow
 from ..domain.messages import Message
 from ..domain.schedule import Decision, Status
 
-DUE = ("pending", "retrying", "deferred")
-
 
 @dataclass(frozen=True)
 class Planned:
@@ -51,28 +49,49 @@ async def plan(conn: asyncpg.Connection, planned: list[Planned], *, event_type: 
     )
 
 
-async def lease_due(conn: asyncpg.Connection, channel: str, now: datetime, limit: int,
-                    lease: timedelta) -> list[dict[str, Any]]:
-    """Lease up to `limit` due deliveries of `channel`; concurrent workers skip each other's.
-    The attempt is counted here, so a message that crashes its worker still runs out."""
+_DUE_SQL = "status IN ('pending', 'retrying', 'deferred')"  # the same as the index's
+
+
+async def lease_due(conn: asyncpg.Connection, free: dict[str, int], now: datetime,
+                    leases: dict[str, timedelta]) -> list[dict[str, Any]]:
+    """Lease up to `free[channel]` due deliveries of each channel, in one statement (atomic
+    on its own); concurrent workers skip each other's rows. The attempt is counted here, so
+    a message that crashes its worker still runs out. The statuses are literal so that the
+    prepared statement's generic plan can use the partial index."""
+    names = list(free)
     rows = await conn.fetch(
-        """UPDATE deliveries d SET lease_until = $3, lease_token = $4, attempts = attempts + 1
-           WHERE d.delivery_id IN (
-               SELECT delivery_id FROM deliveries
-               WHERE channel = $1 AND status = ANY($5::text[]) AND due_at <= $2
-                 AND (lease_until IS NULL OR lease_until <= $2)
-               ORDER BY due_at LIMIT $6 FOR UPDATE SKIP LOCKED)
-           RETURNING d.*""",
-        channel, now, now + lease, str(uuid.uuid4()), list(DUE), limit,
+        f"""UPDATE deliveries d SET lease_until = x.until, lease_token = $3,
+                   attempts = d.attempts + 1
+            FROM (SELECT due.delivery_id, c.until
+                  FROM unnest($1::text[], $4::int[], $5::timestamptz[]) AS c(channel, free, until)
+                  CROSS JOIN LATERAL (
+                      SELECT delivery_id FROM deliveries
+                      WHERE channel = c.channel AND {_DUE_SQL} AND due_at <= $2
+                        AND (lease_until IS NULL OR lease_until <= $2)
+                      ORDER BY due_at LIMIT c.free FOR UPDATE SKIP LOCKED) AS due) AS x
+            WHERE d.delivery_id = x.delivery_id
+            RETURNING d.*""",
+        names, now, str(uuid.uuid4()), [free[n] for n in names],
+        [now + leases[n] for n in names],
     )
     return [dict(r) for r in rows]
 
 
 async def next_due(conn: asyncpg.Connection, channels: list[str]) -> datetime | None:
+    """When a row of these channels can next be leased: the earliest due one not leased, or
+    the earliest lease to run out (only rows waiting are ever leased: recording an outcome
+    ends the lease). Each side walks an index, so the cost does not grow with the rows
+    waiting (patients' messages held for quiet hours pile up overnight)."""
     return await conn.fetchval(
-        """SELECT min(GREATEST(due_at, COALESCE(lease_until, due_at))) FROM deliveries
-           WHERE status = ANY($1::text[]) AND channel = ANY($2::text[])""",
-        list(DUE), channels,
+        f"""SELECT least(
+                (SELECT min(first.due_at) FROM unnest($1::text[]) AS c(channel)
+                 CROSS JOIN LATERAL (
+                     SELECT due_at FROM deliveries
+                     WHERE channel = c.channel AND {_DUE_SQL} AND lease_until IS NULL
+                     ORDER BY due_at LIMIT 1) AS first),
+                (SELECT min(GREATEST(due_at, lease_until)) FROM deliveries
+                 WHERE lease_until IS NOT NULL AND channel = ANY($1::text[])))""",
+        channels,
     )
 
 

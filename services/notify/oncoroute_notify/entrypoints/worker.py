@@ -1,6 +1,6 @@
-"""The delivery loop: lease due deliveries channel by channel and send each in its own task,
-so a slow or failing channel never holds up the others. Wakes when a delivery is planned
-(LISTEN), when a send finishes, or when the next one falls due."""
+"""The delivery loop: lease due deliveries, up to each channel's free slots, and send each in
+its own task, so a slow or failing channel never holds up the others. Wakes when a delivery
+is planned (LISTEN), when a send finishes, or when the next one falls due."""
 
 from __future__ import annotations
 
@@ -48,17 +48,19 @@ class Dispatcher:
         return self._slots - len(self._inflight[channel])
 
     async def dispatch_due(self) -> None:
-        for name, channel in self._channels.items():
-            free = self._free(name)
-            if free <= 0:
-                continue
-            async with self._pool.acquire() as conn, conn.transaction():
-                rows = await deliveries.lease_due(
-                    conn, name, self._clock(), free, lease_for(channel))
-            for row in rows:
-                task = asyncio.create_task(self._send(row, channel))
-                self._inflight[name].add(task)
-                task.add_done_callback(functools.partial(self._done, name))
+        """Lease what is due on every channel with a free slot, in one statement."""
+        free = {name: self._free(name) for name in self._channels if self._free(name) > 0}
+        if not free:
+            return
+        async with self._pool.acquire() as conn:
+            rows = await deliveries.lease_due(
+                conn, free, self._clock(),
+                {name: lease_for(self._channels[name]) for name in free})
+        for row in rows:
+            name = row["channel"]
+            task = asyncio.create_task(self._send(row, self._channels[name]))
+            self._inflight[name].add(task)
+            task.add_done_callback(functools.partial(self._done, name))
 
     async def _send(self, row: dict[str, Any], channel: Channel) -> None:
         try:
