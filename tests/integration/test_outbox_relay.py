@@ -75,3 +75,38 @@ def test_decode_roundtrip_of_relayed_bytes() -> None:
     event = new_event("case.updated", source="t", subject="c", data={"case_id": "c",
                                                                       "status": "ready"})
     assert decode(encode(event)) == event
+
+
+class _Recorder:
+    """Records what a relay would publish; every send succeeds at once."""
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    async def send(self, topic: str, *, value: bytes, key: bytes | None,
+                   headers: list[tuple[str, bytes]]) -> asyncio.Future:
+        self.sent.append(value)
+        done: asyncio.Future = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+
+async def test_only_the_relay_holding_the_schema_lock_publishes(scratch: asyncpg.Pool) -> None:
+    """Two processes' relays on one schema: while one holds the schema's lock (mid-drain),
+    the other publishes nothing and deletes nothing, so a case's events leave once, in order."""
+    schema = await scratch.fetchval("SELECT current_schema()")
+    recorder = _Recorder()
+    relay = OutboxRelay(scratch, recorder, schema, "", batch_size=50)
+    case_id = f"relay-{uuid.uuid4()}"
+    async with scratch.acquire() as conn, conn.transaction():
+        for _ in range(3):
+            await emit(conn, "case.updated", source="t", case_id=case_id,
+                       data={"case_id": case_id, "status": "ready"})
+    async with scratch.acquire() as other, other.transaction():
+        assert await other.fetchval("SELECT pg_try_advisory_xact_lock($1)", relay._lock_key)
+        assert await relay.drain_once() is False
+        assert recorder.sent == []
+        assert await scratch.fetchval("SELECT count(*) FROM outbox") == 3
+    assert await relay.drain_once() is False  # not a full batch: nothing more waits
+    assert [decode(v).subject for v in recorder.sent] == [case_id] * 3
+    assert await scratch.fetchval("SELECT count(*) FROM outbox") == 0

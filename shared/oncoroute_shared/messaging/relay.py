@@ -76,12 +76,10 @@ class OutboxRelay:
     async def drain_once(self) -> bool:
         """Publish one batch; True when a full batch went out (more may wait)."""
         async with self._pool.acquire() as conn, conn.transaction():
-            got = await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", self._lock_key)
-            if not got:
-                return False
-            rows = await conn.fetch(
+            rows = await conn.fetch(  # nothing unless this relay holds the schema's lock
                 "SELECT id, topic, key, value, headers FROM outbox"
-                " WHERE published_at IS NULL ORDER BY id LIMIT $1", self._batch,
+                " WHERE published_at IS NULL AND (SELECT pg_try_advisory_xact_lock($2))"
+                " ORDER BY id LIMIT $1", self._batch, self._lock_key,
             )
             if not rows:
                 return False
