@@ -37,6 +37,8 @@ from .tracing import tracer_provider
 
 log = logging.getLogger("oncoroute.runtime")
 EMBEDDED_DATABASE = "postgresql://postgres@127.0.0.1:5433/oncoroute"
+# Apache Kafka answers a background consumer's fetch at 64 KiB or when its wait runs out
+BACKGROUND_FETCH_MIN_BYTES = 64 * 1024
 
 
 @dataclass
@@ -102,15 +104,21 @@ def build_broker(spec: ServiceSpec, runtime: Runtime, parts: ServiceParts, *,
     )
     for sub in parts.subscriptions:
         sub.consumer = f"{spec.name}.{sub.topic}"
-    groups = ([[sub] for sub in parts.subscriptions] if per_topic
-              else [parts.subscriptions] if parts.subscriptions else [])
-    for subs in groups:
-        _subscribe(broker, runtime, subs, spec.name if not per_topic else subs[0].consumer)
+    if per_topic:
+        for sub in parts.subscriptions:
+            _subscribe(broker, runtime, [sub], sub.consumer)
+        return broker
+    urgent = [sub for sub in parts.subscriptions if not sub.background]
+    background = [sub for sub in parts.subscriptions if sub.background]
+    if urgent:
+        _subscribe(broker, runtime, urgent, spec.name)
+    if background:
+        _subscribe(broker, runtime, background, f"{spec.name}.background", background=True)
     return broker
 
 
 def _subscribe(broker: KafkaBroker, runtime: Runtime, subs: list[Subscription],
-               name: str) -> None:
+               name: str, *, background: bool = False) -> None:
     """One subscriber for `subs`' topics; each topic's records go to its own processor (its
     handlers, inbox name and dead letters), in the order they were fetched."""
     processors: dict[str, Processor] = {}
@@ -138,6 +146,8 @@ def _subscribe(broker: KafkaBroker, runtime: Runtime, subs: list[Subscription],
     settings: ServiceSettings | None = runtime.settings
     batch_max = settings.consumer_batch_max if settings else 1
     fetch_wait = settings.kafka_fetch_max_wait_ms if settings else 500
+    if background:  # batches of up to that long: one transaction for many events
+        fetch_wait = settings.kafka_background_fetch_max_wait_ms if settings else 500
     broker.subscriber(
         *by_topic,
         group_id=f"oncoroute.{name}",
@@ -146,6 +156,7 @@ def _subscribe(broker: KafkaBroker, runtime: Runtime, subs: list[Subscription],
         batch=batch_max > 1,
         max_records=batch_max if batch_max > 1 else None,
         fetch_max_wait_ms=fetch_wait,
+        fetch_min_bytes=BACKGROUND_FETCH_MIN_BYTES if background else 1,
         # FastStream sleeps this long after an empty poll: no longer than a fetch may wait
         batch_timeout_ms=min(200, fetch_wait),
         # A broker that comes back after an outage rebalances within seconds, not after

@@ -32,7 +32,13 @@ class ServiceSettings(BaseSettings):
         500, ge=1, le=60_000,
         description="Longest a consumer's fetch waits at the broker for records. Apache Kafka "
         "answers as soon as records arrive; the embedded broker holds the fetch that long, so "
-        "the embedded stack sets 20 (see docs/KNOWN_ISSUES.md)",
+        "the embedded stack sets 100 (see docs/KNOWN_ISSUES.md)",
+    )
+    kafka_background_fetch_max_wait_ms: int = Field(
+        500, ge=1, le=60_000,
+        description="The same for consumers off every case's path to its reviewers (intake's "
+        "timeline, sla's clocks): they also wait for 64 KiB, so records arrive in batches of "
+        "up to this long and cost one transaction each",
     )
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None

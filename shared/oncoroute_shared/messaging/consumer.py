@@ -65,6 +65,10 @@ class Subscription:
     # Optional: the same effect as `handlers` for all of a batch's new events at once, in
     # order, for effects that need no per-event trace (e.g. a timeline row each)
     batch_handler: BatchHandler | None = None
+    # Off every case's path to its reviewers (a timeline, a 24-hour clock): consumed in
+    # larger, later batches (KAFKA_BACKGROUND_FETCH_MAX_WAIT_MS), in the consumer group
+    # oncoroute.<service>.background
+    background: bool = False
     consumer: str = ""  # filled by the runtime: "<service>.<topic>"
     attempts: dict[tuple[int, int], int] = field(default_factory=dict)
 

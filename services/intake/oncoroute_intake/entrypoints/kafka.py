@@ -42,5 +42,6 @@ def subscriptions(runtime: Runtime) -> list[Subscription]:
     for topic in TIMELINE_TOPICS:
         subs.append(Subscription(topic, dict.fromkeys(timeline_types(topic),
                                                       handlers.record_on_timeline),
-                                 batch_handler=handlers.record_all_on_timeline))
+                                 batch_handler=handlers.record_all_on_timeline,
+                                 background=True))  # a record, on no case's path
     return subs

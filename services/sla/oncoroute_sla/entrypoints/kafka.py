@@ -51,11 +51,14 @@ def subscriptions(runtime: Runtime) -> list[Subscription]:
     async def opinion(conn: asyncpg.Connection, event: CloudEvent, data: Any) -> None:
         await assignments.on_opinion_ready(conn, event, data, now())
 
+    # Background: clocks run from the events' own times (opened, offered, answered), so
+    # taking them in batches up to half a second later moves no deadline
     return [
         Subscription(Topic.CASES, {"case.opened": opened, "case.updated": updated,
-                                   "case.closed": closed}),
+                                   "case.closed": closed}, background=True),
         Subscription(Topic.ASSIGNMENTS, {
             "assignment.offered": offered, "case.opinion_ready": opinion,
             "case.unmatched": unmatched,
-            **{short: answered(status) for short, status in ANSWERS.items()}}),
+            **{short: answered(status) for short, status in ANSWERS.items()}},
+            background=True),
     ]
