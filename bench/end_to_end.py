@@ -156,8 +156,10 @@ async def at_rate(mode: str, rate: float, seconds: float, infra: Infrastructure,
     dsn = infra.database_url or ""
     n = max(100, int(rate * seconds))
     source, key = new_source(infra, f"{mode}-{int(rate)}")
+    cpu0 = cpu_snapshot(infra, procs)
     sent = await submit(mode, infra, procs, key, source, n, rate)
     done = await wait_done(dsn, source, n, 900)
+    cpu1, elapsed = cpu_snapshot(infra, procs), max(done.values()) - min(sent.values())
     latencies = [done[k] - sent[k] for k in sent]
     db = await asyncpg.connect(dsn)
     try:
@@ -178,6 +180,7 @@ async def at_rate(mode: str, rate: float, seconds: float, infra: Infrastructure,
     return {
         "mode": mode, "rate": round(rate, 1), "cases": n,
         "latency_ms": _ms(latencies),
+        "cpu_cores_busy": {k: round((cpu1[k] - cpu0[k]) / elapsed, 2) for k in cpu1},
         "stages_ms": {name: _ms(values) for name, values in stages.items() if values},
     }
 
@@ -262,6 +265,9 @@ def table(r: dict[str, Any]) -> str:
         lines.append(f"CPU ms per case ({t['mode']}): {cpu}; {t['cpu_cores_busy']} cores busy;"
                      f" {t['commits_per_case']} commits and {t['messages_per_case']} messages"
                      " per case")
+    for lat in r["latency"]:
+        busy = ", ".join(f"{k} {v}" for k, v in lat["cpu_cores_busy"].items())
+        lines.append(f"cores busy at {lat['rate']}/s ({lat['mode']}): {busy}")
     lines.append(f"fetch wait (services and ceiling): {r['fetch_wait_ms']} ms")
     lines.append("speed probe before / after (ms, lower is faster): " + " / ".join(
         str(x) for x in r["speed_probe_ms"]))
