@@ -2,10 +2,11 @@
 with minimal handlers (raw aiokafka + asyncpg), on the same embedded broker and PostgreSQL.
 
 Four processes as in the real system, each with one consumer for its topics (one group per
-process, as the services), committing a whole batch (up to `--batch`, like
-`CONSUMER_BATCH_MAX`) in one transaction with its inbox rows, effects and outbox rows, and
-Kafka offsets committed after that; a relay per process publishes the outbox rows and deletes
-them in a transaction of its own. Per case:
+process, as the services; intake's timeline topics and sla's in a second, background group
+that waits for 64 KiB or 500 ms, as the services' do), committing a whole batch (up to
+`--batch`, like `CONSUMER_BATCH_MAX`) in one transaction with its inbox rows, effects and
+outbox rows, and Kafka offsets committed after that; a relay per process publishes the outbox
+rows and deletes them in a transaction of its own. Per case:
 
 - messages (6): case.submitted, case.opened, assignment.offered, sla.started and two
   notification.sent (the patient's and the specialist's), on six partitions per topic; 5 with
@@ -13,7 +14,7 @@ them in a transaction of its own. Per case:
   between 21:00 and 08:00 in the patient's time zone);
 - consumer deliveries (10, or 9): intake 5 (submission, offer, sla.started, two notifications
   onto the timeline), matcher 1, sla 2, notify 2, each in a batched transaction;
-- one dispatch transaction per up to 16 seats (matcher), a lease transaction per up to 4
+- one dispatch transaction per up to 16 seats (matcher), a lease statement per up to 4
   deliveries and one transaction per delivery sent (notify, 4 sends in flight), as the real
   services do.
 
@@ -43,12 +44,16 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _system import free_port  # noqa: E402
 
 from oncoroute_shared.embedded.stack import Infrastructure  # noqa: E402
+from oncoroute_shared.runtime import BACKGROUND_FETCH_MIN_BYTES  # noqa: E402
 
 SUBMISSIONS, CASES, ASSIGNMENTS, SLA, NOTIFICATIONS = (
     "c-submissions", "c-cases", "c-assignments", "c-sla", "c-notifications")
 TOPICS = [SUBMISSIONS, CASES, ASSIGNMENTS, SLA, NOTIFICATIONS]
 SEND_SLOTS = 4  # notify's NOTIFY_CONCURRENCY default
 SEATS_PER_TRANSACTION = 16  # the matcher's dispatcher GROUP
+# intake's timeline and sla's clocks: the services' background consumer groups
+BACKGROUND = {"intake": {ASSIGNMENTS, SLA, NOTIFICATIONS}, "sla": {CASES, ASSIGNMENTS}}
+BACKGROUND_FETCH_WAIT_MS = 500  # KAFKA_BACKGROUND_FETCH_MAX_WAIT_MS's default
 SCHEMA = """
 CREATE SCHEMA IF NOT EXISTS ceiling;
 SET search_path TO ceiling;
@@ -101,11 +106,12 @@ async def emit(conn: asyncpg.Connection, topic: str, kind: str, cases: list[str]
 
 async def consume(name: str, effects: dict[str, Effect], pool: asyncpg.Pool, relay: Relay,
                   outboxes: dict[str, list], bootstrap: str, batch: int, fetch_wait_ms: int,
-                  committed: asyncio.Event) -> None:
-    """One consumer for all the process's topics, as the services have (one group each)."""
+                  committed: asyncio.Event, fetch_min_bytes: int = 1) -> None:
+    """One consumer for the process's topics, as the services have (one group each, and one
+    more for background topics)."""
     consumer = AIOKafkaConsumer(*effects, bootstrap_servers=bootstrap, group_id=name,
                                 enable_auto_commit=False, auto_offset_reset="earliest",
-                                fetch_max_wait_ms=fetch_wait_ms)
+                                fetch_max_wait_ms=fetch_wait_ms, fetch_min_bytes=fetch_min_bytes)
     await consumer.start()
     while True:
         got = await consumer.getmany(timeout_ms=200, max_records=batch)
@@ -226,11 +232,10 @@ async def _notify(pool: asyncpg.Pool, relay: Relay, wake: asyncio.Event,
             free = SEND_SLOTS - len(inflight)
             if free <= 0:
                 continue
-            async with pool.acquire() as conn, conn.transaction():
-                rows = await conn.fetch(
-                    "UPDATE deliveries SET lease_until = now() + interval '30 s' WHERE id IN ("
-                    " SELECT id FROM deliveries WHERE status = 'pending' AND lease_until IS NULL"
-                    " ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING id, case_id", free)
+            rows = await pool.fetch(  # one statement, as notify's lease of every channel
+                "UPDATE deliveries SET lease_until = now() + interval '30 s' WHERE id IN ("
+                " SELECT id FROM deliveries WHERE status = 'pending' AND lease_until IS NULL"
+                " ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING id, case_id", free)
             for row in rows:
                 task = asyncio.get_running_loop().create_task(send(row))
                 inflight.add(task)
@@ -257,8 +262,15 @@ async def _serve(name: str, bootstrap: str, dsn: str, batch: int, patient_sends:
         effects = sla_effects(outboxes[CASES])
     else:
         effects = await _notify(pool, relay, wake, patient_sends)
-    await asyncio.gather(relay.run(), consume(name, effects, pool, relay, outboxes, bootstrap,
-                                              batch, fetch_wait_ms, wake))
+    background = {t: e for t, e in effects.items() if t in BACKGROUND.get(name, ())}
+    urgent = {t: e for t, e in effects.items() if t not in background}
+    consumers = [consume(name, urgent, pool, relay, outboxes, bootstrap, batch, fetch_wait_ms,
+                         wake)] if urgent else []
+    if background:  # as the services: larger, later batches off the path to the reviewer
+        consumers.append(consume(f"{name}.background", background, pool, relay, outboxes,
+                                 bootstrap, batch, BACKGROUND_FETCH_WAIT_MS, wake,
+                                 BACKGROUND_FETCH_MIN_BYTES))
+    await asyncio.gather(relay.run(), *consumers)
 
 
 def _process(name: str, bootstrap: str, dsn: str, batch: int, patient_sends: bool,
