@@ -41,10 +41,11 @@ def cli(env: dict[str, str], *args: str) -> str:
 
 
 @contextlib.contextmanager
-def embedded_stack() -> Iterator[Infrastructure]:
+def embedded_stack(pg_settings: tuple[str, ...] = ()) -> Iterator[Infrastructure]:
     """A fresh embedded broker and PostgreSQL on free ports, removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="oncoroute-bench-") as tmp:
-        infra = Infrastructure(Path(tmp), broker_port=free_port(), pg_port=free_port()).start()
+        infra = Infrastructure(Path(tmp), broker_port=free_port(), pg_port=free_port(),
+                               pg_settings=pg_settings).start()
         try:
             yield infra
         finally:

@@ -129,7 +129,7 @@ async def flat_out(mode: str, n: int, infra: Infrastructure,
     messages0 = await messages_on_topics(infra.kafka or "")
     sent = await submit(mode, infra, procs, key, source, n, 0)
     done = await wait_done(dsn, source, n, 900)
-    await asyncio.sleep(2)  # the last notifications reach intake's timeline
+    await settle(dsn)  # the CPU of the timeline and clocks the burst left behind counts too
     cpu1, commits1 = cpu_snapshot(infra, procs), await commits(dsn)
     messages = await messages_on_topics(infra.kafka or "") - messages0
     elapsed = max(done.values()) - min(sent.values())
@@ -151,9 +151,37 @@ async def flat_out(mode: str, n: int, infra: Infrastructure,
     }
 
 
+SCHEMAS = ("intake", "matcher", "sla", "notify")
+QUIET_S = 1.5  # three times the background consumers' fetch wait
+
+
+async def settle(dsn: str, timeout: float = 300) -> float:
+    """Seconds until the system has finished the work of the run before (a flat-out burst
+    leaves timeline and clock events to catch up on, which would queue a fixed-rate run
+    behind them): every outbox empty and no consumer's inbox growing for QUIET_S."""
+    db = await asyncpg.connect(dsn)
+    try:
+        start = last_change = time.monotonic()
+        seen = -1
+        while time.monotonic() - start < timeout:
+            row = await db.fetchrow("SELECT " + ", ".join(
+                f"(SELECT count(*) FROM {s}.outbox) AS {s}_out,"
+                f" (SELECT count(*) FROM {s}.inbox) AS {s}_in" for s in SCHEMAS))
+            handled = sum(row[f"{s}_in"] for s in SCHEMAS)
+            if handled != seen or any(row[f"{s}_out"] for s in SCHEMAS):
+                seen, last_change = handled, time.monotonic()
+            elif time.monotonic() - last_change >= QUIET_S:
+                return round(last_change - start, 1)
+            await asyncio.sleep(0.25)
+        raise TimeoutError("the system did not settle")
+    finally:
+        await db.close()
+
+
 async def at_rate(mode: str, rate: float, seconds: float, infra: Infrastructure,
                   procs: dict[str, ServiceProcess]) -> dict[str, Any]:
     dsn = infra.database_url or ""
+    settled_s = await settle(dsn)
     n = max(100, int(rate * seconds))
     source, key = new_source(infra, f"{mode}-{int(rate)}")
     cpu0 = cpu_snapshot(infra, procs)
@@ -178,7 +206,7 @@ async def at_rate(mode: str, rate: float, seconds: float, infra: Infrastructure,
                            ("planned->sent", r["planned"], r["sent"])):
             stages[name].append(float(b) - float(a))
     return {
-        "mode": mode, "rate": round(rate, 1), "cases": n,
+        "mode": mode, "rate": round(rate, 1), "cases": n, "settled_s": settled_s,
         "latency_ms": _ms(latencies),
         "cpu_cores_busy": {k: round((cpu1[k] - cpu0[k]) / elapsed, 2) for k in cpu1},
         "stages_ms": {name: _ms(values) for name, values in stages.items() if values},
@@ -245,7 +273,8 @@ def table(r: dict[str, Any]) -> str:
                  f" ({c['commits_per_case']} commits/case) |")
     for lat in r["latency"]:
         ms = lat["latency_ms"]
-        lines.append(f"| latency at {lat['rate']}/s, {lat['mode']}, {lat['cases']} cases |"
+        lines.append(f"| latency at {lat['rate']}/s, {lat['mode']}, {lat['cases']} cases"
+                     f" (after {lat['settled_s']} s settling) |"
                      f" p50 {ms['p50']} ms, p99 {ms['p99']} ms, max {ms['max']} ms |")
     if "latency_ms" in c:
         ms = c["latency_ms"]

@@ -69,6 +69,7 @@ class EmbeddedPostgres:
     host: str = "127.0.0.1"
     port: int = 5433
     database: str = "oncoroute"
+    settings: tuple[str, ...] = ()  # more server settings, "name=value" (the benchmarks')
     proc: subprocess.Popen | None = field(default=None, repr=False)
 
     @property
@@ -103,7 +104,8 @@ class EmbeddedPostgres:
         self.proc = subprocess.Popen(
             [_bin("postgres"), "-D", str(self.pgdata), "-h", self.host, "-p", str(self.port),
              "-c", "unix_socket_directories=", "-c", "max_connections=300",
-             "-c", "shared_buffers=128MB"],
+             "-c", "shared_buffers=128MB",
+             *(arg for setting in self.settings for arg in ("-c", setting))],
             **_identity(user), cwd="/", stdout=log, stderr=log, start_new_session=True,
         )
         try:

@@ -29,6 +29,7 @@ class Infrastructure:
     pg_port: int = 5433
     broker: EmbeddedBroker | None = None
     postgres: EmbeddedPostgres | None = None
+    pg_settings: tuple[str, ...] = ()
 
     def start(self) -> Infrastructure:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -37,7 +38,8 @@ class Infrastructure:
                                          log_path=self.data_dir / "broker.log").start()
             self.kafka = self.broker.bootstrap_servers
         if self.database_url is None:
-            self.postgres = EmbeddedPostgres(self.data_dir / "postgres", port=self.pg_port).start()
+            self.postgres = EmbeddedPostgres(self.data_dir / "postgres", port=self.pg_port,
+                                             settings=self.pg_settings).start()
             self.database_url = self.postgres.url
         return self
 
