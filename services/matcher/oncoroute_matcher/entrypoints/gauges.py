@@ -14,14 +14,16 @@ import asyncpg
 
 from oncoroute_shared.metrics import OLDEST_UNMATCHED_SEAT, REVIEWER_UTILISATION, UNMATCHED_SEATS
 
+from ..adapters import seats
+
 log = logging.getLogger("oncoroute.matcher.gauges")
 LOCK_KEY = 0x6D617463_6867  # "matchg"
 REFRESH_S = 5.0
 
-WAITING = """SELECT c.tier, count(*) AS n,
+WAITING = f"""SELECT c.tier, count(*) AS n,
        EXTRACT(EPOCH FROM clock_timestamp() - min(coalesce(s.unmatched_since, s.created_at)))
            AS oldest
-  FROM seats s JOIN cases c USING (case_id)
+  FROM seats s {seats.CASE_OF_SEAT}
  WHERE s.status = 'waiting' AND c.status = 'open' AND c.routable
  GROUP BY c.tier"""
 WORKLOAD = """SELECT g AS tumor_group,
