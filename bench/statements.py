@@ -22,17 +22,21 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _system import embedded_stack, running_system  # noqa: E402
+from end_to_end import settle  # noqa: E402
 from throughput import submit_kafka, wait_done  # noqa: E402
 
 TRACKING = ("shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track=all")
 
 
-async def measure(kafka: str, dsn: str, rate: float, cases: int, top: int) -> dict[str, Any]:
+async def measure(kafka: str, dsn: str, rate: float, cases: int, top: int,
+                  preload: int, order: str) -> dict[str, Any]:
     db = await asyncpg.connect(dsn)
     try:
         await db.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-        await submit_kafka(kafka, "statements-warm", 50, 0)  # plans cached, groups settled
-        await wait_done(dsn, "statements-warm", 50, 120)
+        # plans cached, groups settled; `preload` cases flat out first: a record to grow on
+        await submit_kafka(kafka, "statements-warm", 50 + preload, 0)
+        await wait_done(dsn, "statements-warm", 50 + preload, 600)
+        await settle(dsn)
         await db.execute("SELECT pg_stat_statements_reset()")
         start = time.time()
         await submit_kafka(kafka, "statements", cases, rate)
@@ -44,11 +48,12 @@ async def measure(kafka: str, dsn: str, rate: float, cases: int, top: int) -> di
             " sum(total_exec_time) AS ms FROM pg_stat_statements WHERE toplevel")
         rows = await db.fetch(
             "SELECT calls, total_exec_time, query FROM pg_stat_statements WHERE toplevel"
-            " ORDER BY calls DESC LIMIT $1", top)
+            f" ORDER BY {'calls' if order == 'calls' else 'total_exec_time'} DESC LIMIT $1",
+            top)
     finally:
         await db.close()
     return {
-        "rate": rate, "cases": cases, "seconds": round(elapsed, 1),
+        "rate": rate, "cases": cases, "preload": preload, "seconds": round(elapsed, 1),
         "statements_per_case": round(float(total["calls"]) / cases, 1),
         "explicit_transactions_per_case": round(float(total["commits"] or 0) / cases, 1),
         "statement_ms_per_case": round(float(total["ms"]) / cases, 2),
@@ -63,14 +68,18 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rate", type=float, default=20, help="cases/s (0: flat out)")
     parser.add_argument("--cases", type=int, default=200)
-    parser.add_argument("--top", type=int, default=25, help="statements listed, most calls first")
+    parser.add_argument("--top", type=int, default=25, help="statements listed")
+    parser.add_argument("--order", choices=["calls", "time"], default="calls",
+                        help="list the statements called most, or those taking most time")
     parser.add_argument("--fetch-wait-ms", type=int, default=20)
+    parser.add_argument("--preload", type=int, default=0,
+                        help="cases sent flat out (and settled) before the measured ones")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     with embedded_stack(TRACKING) as infra, running_system(
             {"KAFKA_FETCH_MAX_WAIT_MS": str(args.fetch_wait_ms)}, infra=infra):
         result = asyncio.run(measure(infra.kafka or "", infra.database_url or "", args.rate,
-                                     args.cases, args.top))
+                                     args.cases, args.top, args.preload, args.order))
     print(f"{result['cases']} cases at {result['rate']}/s: {result['statements_per_case']}"
           f" statements per case, {result['explicit_transactions_per_case']} explicit"
           f" transactions, {result['statement_ms_per_case']} ms in statements")
