@@ -116,3 +116,5 @@ async def test_generic_plans_read_the_indexes_not_the_table(pool: asyncpg.Pool,
     assert "Seq Scan on deliveries" not in plan, plan
     assert "deliveries_due" in plan, plan  # rows waiting, by channel and due time
     assert "deliveries_leased" in plan or statement == "lease", plan  # leases running out
+    # index scans in order: they mark the entries of rows sent since dead, bitmap scans don't
+    assert "Bitmap" not in plan, plan

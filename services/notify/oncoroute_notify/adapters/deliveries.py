@@ -79,9 +79,11 @@ async def lease_due(conn: asyncpg.Connection, free: dict[str, int], now: datetim
 
 async def next_due(conn: asyncpg.Connection, channels: list[str]) -> datetime | None:
     """When a row of these channels can next be leased: the earliest due one not leased, or
-    the earliest lease to run out (only rows waiting are ever leased: recording an outcome
-    ends the lease). Each side walks an index, so the cost does not grow with the rows
-    waiting (patients' messages held for quiet hours pile up overnight)."""
+    the earliest lease to run out (only rows due are leased, and recording an outcome ends
+    the lease). Each side reads the first entry of an index per channel, so the cost grows
+    neither with the rows waiting (patients' messages held for quiet hours pile up
+    overnight) nor with the leases ended since the last vacuum (an index scan marks their
+    entries dead for the next one; a bitmap scan, which an aggregate gets, does not)."""
     return await conn.fetchval(
         f"""SELECT least(
                 (SELECT min(first.due_at) FROM unnest($1::text[]) AS c(channel)
@@ -89,8 +91,11 @@ async def next_due(conn: asyncpg.Connection, channels: list[str]) -> datetime | 
                      SELECT due_at FROM deliveries
                      WHERE channel = c.channel AND {_DUE_SQL} AND lease_until IS NULL
                      ORDER BY due_at LIMIT 1) AS first),
-                (SELECT min(GREATEST(due_at, lease_until)) FROM deliveries
-                 WHERE lease_until IS NOT NULL AND channel = ANY($1::text[])))""",
+                (SELECT min(next.lease_until) FROM unnest($1::text[]) AS c(channel)
+                 CROSS JOIN LATERAL (
+                     SELECT lease_until FROM deliveries
+                     WHERE channel = c.channel AND lease_until IS NOT NULL
+                     ORDER BY lease_until LIMIT 1) AS next))""",
         channels,
     )
 
