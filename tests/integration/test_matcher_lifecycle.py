@@ -368,3 +368,10 @@ async def test_a_sweep_reads_only_the_cases_of_waiting_seats(db: asyncpg.Pool) -
         plan = doc[0]["Plan"]
         assert [r["case_id"] for r in await seats.waiting(conn, 500)] == [cases[0].case_id]
     assert _rows_read(plan, "cases") <= 1, json.dumps(plan)
+
+
+async def test_seats_are_vacuumed_and_analysed_as_a_queue(db: asyncpg.Pool) -> None:
+    options = await db.fetchval("SELECT reloptions FROM pg_class WHERE oid = 'seats'::regclass")
+    assert {"autovacuum_vacuum_scale_factor=0", "autovacuum_vacuum_threshold=5000",
+            "autovacuum_analyze_scale_factor=0", "autovacuum_analyze_threshold=5000"
+            } <= set(options)

@@ -118,3 +118,12 @@ async def test_generic_plans_read_the_indexes_not_the_table(pool: asyncpg.Pool,
     assert "deliveries_leased" in plan or statement == "lease", plan  # leases running out
     # index scans in order: they mark the entries of rows sent since dead, bitmap scans don't
     assert "Bitmap" not in plan, plan
+
+
+async def test_deliveries_are_vacuumed_as_a_queue(pool: asyncpg.Pool) -> None:
+    """Ended leases and sent rows leave dead index entries that scans still visit until a
+    vacuum: after a few thousand changes, not after a fifth of every delivery ever."""
+    options = await pool.fetchval(
+        "SELECT reloptions FROM pg_class WHERE oid = 'deliveries'::regclass")
+    assert {"autovacuum_vacuum_scale_factor=0", "autovacuum_vacuum_threshold=5000",
+            "autovacuum_analyze_scale_factor=0"} <= set(options)
