@@ -4,6 +4,8 @@ the indexes whatever the parameters (the deliveries table grows without bound)."
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -11,10 +13,21 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
+from oncoroute_notify import samples
 from oncoroute_notify.adapters import deliveries
+from oncoroute_notify.adapters.channels import LogChannel
+from oncoroute_notify.adapters.templates import Renderer
 from oncoroute_notify.bootstrap import MIGRATIONS_DIR
+from oncoroute_notify.domain.links import Links
+from oncoroute_notify.domain.policy import NotifyPolicy
+from oncoroute_notify.entrypoints.worker import IDLE_S, Dispatcher
+from oncoroute_notify.handlers import Deps
+from oncoroute_notify.handlers.events import on_event
+from oncoroute_shared.contracts.registry import model_for
 from oncoroute_shared.embedded.stack import Infrastructure
+from oncoroute_shared.envelope import new_event
 
+from ..support.waiting import eventually
 from .conftest import migrated_schema
 
 pytestmark = pytest.mark.integration
@@ -127,3 +140,80 @@ async def test_deliveries_are_vacuumed_as_a_queue(pool: asyncpg.Pool) -> None:
         "SELECT reloptions FROM pg_class WHERE oid = 'deliveries'::regclass")
     assert {"autovacuum_vacuum_scale_factor=0", "autovacuum_vacuum_threshold=5000",
             "autovacuum_analyze_scale_factor=0"} <= set(options)
+
+
+CHANNELS = ("email", "sms", "webhook")
+
+
+def _deps() -> Deps:
+    policy = NotifyPolicy.model_validate({**samples.policy_doc(), "quiet_hours": None})
+    return Deps(policy, Links("https://portal.test", "https://matcher.test", "x" * 32,
+                              timedelta(hours=1)))
+
+
+async def _plan_case(pool: asyncpg.Pool) -> str:
+    """A case opened as notify plans it: several deliveries, all due now."""
+    case_id = str(uuid.uuid4())
+    event = new_event("case.opened", source="test", subject=case_id,
+                      data=samples.datas(case_id)["case.opened"])
+    async with pool.acquire() as conn, conn.transaction():
+        await on_event(conn, event, model_for("case.opened").model_validate(event.data),
+                       _deps(), datetime.now(UTC))
+    return case_id
+
+
+async def _run_loop(pool: asyncpg.Pool, concurrency: int) -> tuple[Dispatcher, asyncio.Task]:
+    dispatcher = Dispatcher(pool, {c: LogChannel(c) for c in CHANNELS}, Renderer(), _deps(),
+                            concurrency)
+    return dispatcher, asyncio.create_task(dispatcher.run(None))  # no LISTEN: no wake-ups
+
+
+async def _all_sent(pool: asyncpg.Pool, n: int) -> bool | None:
+    sent = await pool.fetchval("SELECT count(*) FROM deliveries WHERE status = 'sent'")
+    total = await pool.fetchval("SELECT count(*) FROM deliveries")
+    return True if total >= n and sent == total else None
+
+
+async def test_sends_that_went_out_cost_the_loop_no_statements(pool: asyncpg.Pool) -> None:
+    """A send that simply went out leaves nothing new to lease or to wait for: the loop
+    goes back to waiting without a lease or a next-due lookup (it used to do both after
+    every send, three times a case)."""
+    await _plan_case(pool)
+    planned = await pool.fetchval("SELECT count(*) FROM deliveries")
+    assert planned >= 2
+    started = time.monotonic()
+    dispatcher, task = await _run_loop(pool, concurrency=8)  # room for every one
+    try:
+        async def settled() -> bool | None:
+            if not await _all_sent(pool, planned):
+                return None
+            quiet = (dispatcher.idle.is_set() and not dispatcher.wake.is_set()
+                     and not any(dispatcher._inflight.values()))
+            return True if quiet else None
+
+        await eventually(settled, timeout=30, what="every delivery sent, the loop waiting")
+        timed_looks = int((time.monotonic() - started) // IDLE_S)  # one each IDLE_S at most
+        assert dispatcher.passes <= 1 + timed_looks
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_channel_with_more_due_than_slots_drains_without_a_wake_up(
+    pool: asyncpg.Pool,
+) -> None:
+    """One slot per channel and several deliveries due on each: each finished send lets the
+    next one go at once, not at the loop's next timed look (IDLE_S later)."""
+    for _ in range(2):
+        await _plan_case(pool)
+    planned = await pool.fetchval("SELECT count(*) FROM deliveries")
+    busiest = await pool.fetchval(
+        "SELECT max(n) FROM (SELECT count(*) AS n FROM deliveries GROUP BY channel) AS c")
+    assert busiest >= 2
+    dispatcher, task = await _run_loop(pool, concurrency=1)
+    try:
+        await eventually(lambda: _all_sent(pool, planned), timeout=IDLE_S * 0.6,
+                         what="every delivery sent well before the next timed look")
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

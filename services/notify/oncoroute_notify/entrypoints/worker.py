@@ -1,6 +1,8 @@
 """The delivery loop: lease due deliveries, up to each channel's free slots, and send each in
-its own task, so a slow or failing channel never holds up the others. Wakes when a delivery
-is planned (LISTEN), when a send finishes, or when the next one falls due."""
+its own task, so a slow or failing channel never holds up the others. Looks again (a lease
+and the next due time) when a delivery is planned (LISTEN), when the next one falls due, and
+when a send finishes if that may have left work: a channel was full, or the send is to be
+retried. A send that simply went out changes nothing to look at."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import asyncio
 import functools
 import logging
 import random
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -42,7 +45,11 @@ class Dispatcher:
         self._deps, self._slots, self._clock = deps, concurrency, clock
         self._rng = rng or random.Random()
         self._inflight: dict[str, set[asyncio.Task[None]]] = {c: set() for c in channels}
-        self.wake = asyncio.Event()
+        self.wake = asyncio.Event()  # a send finished
+        self._full: set[str] = set()  # channels that may have due rows left unleased
+        self._recheck = False  # a finished send left something to look at
+        self.passes = 0  # leases and next-due lookups done (the loop's database work)
+        self.idle = asyncio.Event()  # the loop waits with nothing left to look at
 
     def _free(self, channel: str) -> int:
         return self._slots - len(self._inflight[channel])
@@ -50,12 +57,16 @@ class Dispatcher:
     async def dispatch_due(self) -> None:
         """Lease what is due on every channel with a free slot, in one statement."""
         free = {name: self._free(name) for name in self._channels if self._free(name) > 0}
+        self._full = {name for name in self._channels if name not in free}
         if not free:
             return
         async with self._pool.acquire() as conn:
             rows = await deliveries.lease_due(
                 conn, free, self._clock(),
                 {name: lease_for(self._channels[name]) for name in free})
+        for name, slots in free.items():
+            if sum(row["channel"] == name for row in rows) >= slots:
+                self._full.add(name)  # more may be due than it had slots for
         for row in rows:
             name = row["channel"]
             task = asyncio.create_task(self._send(row, self._channels[name]))
@@ -63,16 +74,22 @@ class Dispatcher:
             task.add_done_callback(functools.partial(self._done, name))
 
     async def _send(self, row: dict[str, Any], channel: Channel) -> None:
+        decision = None
         try:
-            await deliver(self._pool, row, channel, self._renderer, self._deps, self._rng,
-                          self._clock)
+            decision = await deliver(self._pool, row, channel, self._renderer, self._deps,
+                                     self._rng, self._clock)
         except asyncpg.PostgresError as exc:  # the lease runs out and the row is tried again
             log.warning("delivery %s not recorded: %s", row["delivery_id"], type(exc).__name__)
         except (OSError, asyncpg.InterfaceError) as exc:
             log.warning("delivery %s not recorded: %s", row["delivery_id"], type(exc).__name__)
+        finally:
+            if decision is None or decision.status != "sent":
+                self._recheck = True  # to be retried, or not recorded: look again
 
     def _done(self, channel: str, task: asyncio.Task[None]) -> None:
         self._inflight[channel].discard(task)
+        if channel in self._full or task.cancelled() or task.exception() is not None:
+            self._recheck = True
         self.wake.set()
 
     async def seconds_to_next(self) -> float:
@@ -85,24 +102,54 @@ class Dispatcher:
             return IDLE_S
         return min(IDLE_S, max(0.0, (due - self._clock()).total_seconds()))
 
+    async def _look(self) -> float:
+        """Lease what is due and find when to look next: the monotonic deadline."""
+        self.passes += 1
+        self.wake.clear()
+        self._recheck = False
+        await self.dispatch_due()
+        return time.monotonic() + await self.seconds_to_next()
+
+    async def _until_something_to_do(self, listen: Wakeup, deadline: float) -> None:
+        """Wait for a planned delivery (NOTIFY), the deadline, or a finished send that left
+        something to look at; finished sends that simply went out are passed over."""
+        while True:
+            timeout = deadline - time.monotonic()
+            if timeout <= 0:
+                return
+            if self.wake.is_set():
+                self.wake.clear()
+                if self._recheck:
+                    return
+                continue
+            self.idle.set()
+            notified = asyncio.ensure_future(listen.wait(timeout))
+            finished = asyncio.ensure_future(self.wake.wait())
+            try:
+                done, _ = await asyncio.wait({notified, finished},
+                                             return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                self.idle.clear()
+                for task in (notified, finished):
+                    task.cancel()
+                await asyncio.gather(notified, finished, return_exceptions=True)
+            if notified in done:
+                return  # a delivery was planned, or the next one is due
+
     async def run(self, dsn: str | None = None) -> None:
-        """Deliver until cancelled; woken by NOTIFY on a new delivery, by a finishing send,
-        and at the next due time. `dsn` opens the LISTEN connection (None: no LISTEN)."""
+        """Deliver until cancelled. `dsn` opens the LISTEN connection (None: no LISTEN)."""
         listen = Wakeup(dsn, "notify_deliveries")
         try:
             while True:
                 try:
-                    self.wake.clear()
-                    await self.dispatch_due()
-                    timeout = await self.seconds_to_next()
+                    deadline = await self._look()
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
                     log.warning("delivery loop retrying after %s", type(exc).__name__)
                     await asyncio.sleep(1.0)
                     continue
-                if timeout > 0 and not self.wake.is_set():
-                    await _first_of(listen.wait(timeout), self.wake.wait())
+                await self._until_something_to_do(listen, deadline)
         finally:
             try:
                 await self.drain()
@@ -116,16 +163,6 @@ class Dispatcher:
             await asyncio.wait(pending, timeout=10)
         for channel in self._channels.values():
             await channel.close()
-
-
-async def _first_of(*waits: Any) -> None:
-    tasks = [asyncio.ensure_future(w) for w in waits]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def delivery_loop(runtime: Runtime):  # type: ignore[no-untyped-def]
