@@ -85,8 +85,9 @@ def database_url(settings: ServiceSettings) -> str:
 
 def build_broker(spec: ServiceSpec, runtime: Runtime, parts: ServiceParts, *,
                  per_topic: bool = False) -> KafkaBroker:
-    """The service's broker: one consumer (group `oncoroute.<service>`) for all its topics,
-    so an idle service makes one fetch per wait, not one per topic. `per_topic` describes
+    """The service's broker: one consumer (group `oncoroute.<service>`) for its topics on a
+    case's way to its reviewers and one (`oncoroute.<service>.background`) for the others, so
+    an idle service makes a fetch per wait per group, not one per topic. `per_topic` describes
     each topic as its own operation, for the AsyncAPI document."""
     settings: ServiceSettings = runtime.settings
     broker = KafkaBroker(

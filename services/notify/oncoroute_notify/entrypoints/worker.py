@@ -88,7 +88,11 @@ class Dispatcher:
 
     def _done(self, channel: str, task: asyncio.Task[None]) -> None:
         self._inflight[channel].discard(task)
-        if channel in self._full or task.cancelled() or task.exception() is not None:
+        failed = not task.cancelled() and task.exception() is not None
+        if failed:  # a bug in a channel or the recording: say so, then look again
+            log.error("a %s delivery task failed: %s", channel,
+                      type(task.exception()).__name__)
+        if channel in self._full or task.cancelled() or failed:
             self._recheck = True
         self.wake.set()
 
