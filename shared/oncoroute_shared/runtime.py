@@ -19,9 +19,9 @@ import asyncpg
 from fastapi import APIRouter, FastAPI
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from faststream.message import StreamMessage
 from prometheus_client import REGISTRY
 
 from . import kafka_config, logs, policy
@@ -30,6 +30,7 @@ from .db.pool import create_pool
 from .http_guard import RefuseNul
 from .messaging.admin import ensure_topics
 from .messaging.consumer import Processor, Record, Subscription
+from .messaging.polling import poll_without_sleep
 from .messaging.relay import OutboxRelay
 from .observability import DEAD_LETTERS, health_router
 from .settings import ServiceSettings, load
@@ -118,6 +119,14 @@ def build_broker(spec: ServiceSpec, runtime: Runtime, parts: ServiceParts, *,
     return broker
 
 
+async def raw_records(message: StreamMessage[Any]) -> Any:
+    """The decoder: the records as fetched (the processors decode and check them). A
+    coroutine, and the handler takes no context argument: FastStream runs synchronous
+    decoders and context lookups (a `KafkaMessage` parameter) in a worker thread, a thread
+    hand-off for every poll."""
+    return message.raw_message
+
+
 def _subscribe(broker: KafkaBroker, runtime: Runtime, subs: list[Subscription],
                name: str, *, background: bool = False) -> None:
     """One subscriber for `subs`' topics; each topic's records go to its own processor (its
@@ -132,8 +141,7 @@ def _subscribe(broker: KafkaBroker, runtime: Runtime, subs: list[Subscription],
                 lambda consumer: DEAD_LETTERS.labels(consumer).inc())
         return processors[topic]
 
-    async def on_message(message: KafkaMessage) -> None:
-        raw = message.raw_message
+    async def on_message(raw: Any) -> None:  # the fetched records, as `raw_records` gives them
         by_record_topic: dict[str, list[Record]] = {}
         for r in raw if isinstance(raw, tuple) else (raw,):
             by_record_topic.setdefault(r.topic, []).append(
@@ -149,7 +157,7 @@ def _subscribe(broker: KafkaBroker, runtime: Runtime, subs: list[Subscription],
     fetch_wait = settings.kafka_fetch_max_wait_ms if settings else 500
     if background:  # batches of up to that long: one transaction for many events
         fetch_wait = settings.kafka_background_fetch_max_wait_ms if settings else 500
-    broker.subscriber(
+    subscriber = broker.subscriber(
         *by_topic,
         group_id=f"oncoroute.{name}",
         auto_offset_reset="earliest",
@@ -158,15 +166,20 @@ def _subscribe(broker: KafkaBroker, runtime: Runtime, subs: list[Subscription],
         max_records=batch_max if batch_max > 1 else None,
         fetch_max_wait_ms=fetch_wait,
         fetch_min_bytes=BACKGROUND_FETCH_MIN_BYTES if background else 1,
-        # FastStream sleeps this long after an empty poll: no longer than a fetch may wait
-        batch_timeout_ms=min(200, fetch_wait),
+        # How long one poll waits for records; it returns as soon as any arrive
+        # (poll_without_sleep), so this only sets how often an idle consumer loops
+        batch_timeout_ms=200,
         # A broker that comes back after an outage rebalances within seconds, not after
         # aiokafka's default 5-minute rebalance timeout (see docs/KNOWN_ISSUES.md).
         max_poll_interval_ms=60_000,
         rebalance_timeout_ms=15_000,
+        decoder=raw_records,
         title=name,
         description="Handles: " + ", ".join(sorted({h for s in subs for h in s.handlers})),
-    )(on_message)
+    )
+    subscriber(on_message)
+    if batch_max > 1:
+        poll_without_sleep(subscriber)
 
 
 def create_app(spec: ServiceSpec) -> FastAPI:
