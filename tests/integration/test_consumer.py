@@ -215,3 +215,26 @@ async def test_events_a_record_causes_continue_its_trace(scratch: asyncpg.Pool) 
     assert len(rows) == 2
     for row in rows:
         assert dict(row["headers"])["traceparent"].split("-")[1] == trace
+
+
+class _NoDatabase:
+    """A pool that refuses to be used: events the subscription ignores need no transaction."""
+
+    def acquire(self) -> None:
+        raise AssertionError("a transaction for events nobody handles")
+
+
+async def test_events_nobody_here_handles_open_no_transaction(scratch: asyncpg.Pool) -> None:
+    updated = [_record(encode(new_event("case.updated", source="t", subject=f"c{n}",
+                                        data={"case_id": f"c{n}", "status": "ready"})), n)
+               for n in range(3)]
+    idle = Processor(_NoDatabase(), Subscription("cases", {"case.closed": _effect},  # type: ignore[arg-type]
+                                                 consumer="t.cases"), max_attempts=3)
+    await idle.process_batch(updated)
+    await idle.process_batch(updated[:1])
+    await idle.process(updated[0])
+    mixed = Processor(scratch, Subscription("cases", {"case.closed": _effect},
+                                            consumer="t.cases"), max_attempts=3)
+    await mixed.process_batch([*updated, _record(_closed("c9"), 9)])
+    assert [r["note"] for r in await scratch.fetch("SELECT note FROM effects")] == ["withdrawn"]
+    assert await scratch.fetchval("SELECT count(*) FROM inbox") == 1

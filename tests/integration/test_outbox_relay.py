@@ -110,3 +110,47 @@ async def test_only_the_relay_holding_the_schema_lock_publishes(scratch: asyncpg
     assert await relay.drain_once() is False  # not a full batch: nothing more waits
     assert [decode(v).subject for v in recorder.sent] == [case_id] * 3
     assert await scratch.fetchval("SELECT count(*) FROM outbox") == 0
+
+
+class _BrokerAway:
+    def __init__(self) -> None:
+        self.tries = 0
+
+    async def send(self, topic: str, *, value: bytes, key: bytes | None,
+                   headers: list[tuple[str, bytes]]) -> asyncio.Future:
+        self.tries += 1
+        raise ConnectionError("broker away")
+
+
+async def test_rows_whose_publication_failed_stay_in_the_outbox(
+    scratch: asyncpg.Pool, infra: Infrastructure
+) -> None:
+    """Rows are taken off the outbox in the transaction that publishes them: a send that
+    fails rolls the taking back, and the next drain publishes them, in order."""
+    schema = await scratch.fetchval("SELECT current_schema()")
+    away = _BrokerAway()
+    relay = OutboxRelay(scratch, away, schema, infra.database_url or "", batch_size=10)
+    case_id = f"relay-{uuid.uuid4()}"
+    async with scratch.acquire() as conn, conn.transaction():
+        sent = [(await emit(conn, "case.updated", source="t", case_id=case_id,
+                            data={"case_id": case_id, "status": "ready"})).id
+                for _ in range(3)]
+    with pytest.raises(ConnectionError):
+        await relay.drain_once()
+    assert away.tries == 1
+    assert await scratch.fetchval("SELECT count(*) FROM outbox") == 3
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka, acks="all")
+    await producer.start()
+    try:
+        relay = OutboxRelay(scratch, _Producer(producer), schema, infra.database_url or "",
+                            batch_size=10)
+        assert await relay.drain_once() is False  # not a full batch: nothing more waits
+    finally:
+        await producer.stop()
+    assert await scratch.fetchval("SELECT count(*) FROM outbox") == 0
+
+    async def arrived() -> list[str] | None:
+        got = [e.id for e in await events(infra.kafka or "", "cases") if e.subject == case_id]
+        return got if len(got) >= len(sent) else None
+
+    assert await eventually(arrived, timeout=30, what="relayed events") == sent

@@ -105,9 +105,11 @@ class Processor:
     async def process_batch(self, recs: list[Record]) -> None:
         """All records in one transaction (one commit, one offset commit); if any handler
         fails, roll back and fall back to one record at a time with the usual retries."""
-        if len(recs) == 1:
-            return await self.process(recs[0])
         plans = [self._plan(rec) for rec in recs]
+        if all(plan.action == "ignore" for plan in plans):
+            return  # another service's events only: nothing to store, no transaction
+        if len(recs) == 1:
+            return await self.process(recs[0], plans[0])
         letters = 0
         try:
             async with self._pool.acquire() as conn, conn.transaction():
@@ -135,12 +137,15 @@ class Processor:
         for _ in range(letters):
             self._on_dead_letter(self._sub.consumer)
 
-    async def process(self, rec: Record) -> None:
+    async def process(self, rec: Record, plan: _Plan | None = None) -> None:
         """Return normally to commit the offset; raise to have the record redelivered."""
         where = (rec.partition, rec.offset)
+        plan = plan or self._plan(rec)
+        if plan.action == "ignore":
+            return
         try:
             async with self._pool.acquire() as conn, conn.transaction():
-                letters = await self._apply(conn, rec, self._plan(rec))
+                letters = await self._apply(conn, rec, plan)
             if letters:
                 self._on_dead_letter(self._sub.consumer)
         except TRANSIENT as exc:

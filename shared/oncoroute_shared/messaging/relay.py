@@ -76,11 +76,14 @@ class OutboxRelay:
     async def drain_once(self) -> bool:
         """Publish one batch; True when a full batch went out (more may wait)."""
         async with self._pool.acquire() as conn, conn.transaction():
-            rows = await conn.fetch(  # nothing unless this relay holds the schema's lock
-                "SELECT id, topic, key, value, headers FROM outbox"
+            # Taken off the outbox and published in one transaction: if a send fails, the
+            # rollback puts them back. Nothing unless this relay holds the schema's lock.
+            rows = sorted(await conn.fetch(
+                "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox"
                 " WHERE published_at IS NULL AND (SELECT pg_try_advisory_xact_lock($2))"
-                " ORDER BY id LIMIT $1", self._batch, self._lock_key,
-            )
+                " ORDER BY id LIMIT $1) RETURNING id, topic, key, value, headers",
+                self._batch, self._lock_key,
+            ), key=lambda row: row["id"])
             if not rows:
                 return False
             futures = []
@@ -96,7 +99,5 @@ class OutboxRelay:
                 finally:
                     otel_context.detach(token)
             await asyncio.gather(*futures)
-            await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])",
-                               [r["id"] for r in rows])
             self.published += len(rows)
             return len(rows) == self._batch
