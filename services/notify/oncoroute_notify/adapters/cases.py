@@ -12,18 +12,34 @@ from oncoroute_shared.envelope import CloudEvent
 
 from ..domain.facts import CaseFacts, Offer, OfferStatus
 
+_LOCK = "pg_advisory_xact_lock(hashtextextended('notify.case:' || $1, 0))"
+
 
 async def save_case(conn: asyncpg.Connection, facts: CaseFacts, now: datetime) -> bool:
+    """Store the case under its lock (`lock_case`, taken first in the same statement); False
+    when it was stored before. Events parked for it are to be taken in a later statement,
+    which then sees every event parked before the lock was granted."""
     created = await conn.fetchval(
-        """INSERT INTO cases (case_id, facts, created_at, updated_at) VALUES ($1, $2, $3, $3)
-           ON CONFLICT (case_id) DO NOTHING RETURNING true""",
+        f"""INSERT INTO cases (case_id, facts, created_at, updated_at)
+            SELECT $1, $2, $3, $3 FROM (SELECT {_LOCK}) AS locked
+            ON CONFLICT (case_id) DO NOTHING RETURNING true""",
         facts.case_id, facts.model_dump(mode="json"), now)
     return bool(created)
 
 
-async def get_case(conn: asyncpg.Connection, case_id: str) -> CaseFacts | None:
-    doc = await conn.fetchval("SELECT facts FROM cases WHERE case_id = $1", case_id)
-    return CaseFacts.model_validate(doc) if doc is not None else None
+async def case_and_offers(conn: asyncpg.Connection,
+                          case_id: str) -> tuple[CaseFacts | None, list[Offer]]:
+    """Notify's copy of the case and its offers (oldest first), in one round trip."""
+    row = await conn.fetchrow(
+        """SELECT (SELECT facts FROM cases WHERE case_id = $1) AS facts,
+                  (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                       'assignment_id', assignment_id, 'case_id', case_id, 'seat', seat,
+                       'reviewer_id', reviewer_id, 'reviewer_name', reviewer_name,
+                       'reviewer_email', reviewer_email, 'reviewer_phone', reviewer_phone,
+                       'status', status) ORDER BY updated_at, assignment_id), '[]'::jsonb)
+                   FROM offers WHERE case_id = $1) AS offers""", case_id)
+    case = CaseFacts.model_validate(row["facts"]) if row["facts"] is not None else None
+    return case, [Offer.model_validate(o) for o in row["offers"]]
 
 
 async def update_case(conn: asyncpg.Connection, case_id: str, changes: dict[str, Any],
@@ -55,20 +71,11 @@ async def withdraw_offers(conn: asyncpg.Connection, case_id: str, now: datetime)
            WHERE case_id = $1 AND status IN ('offered', 'accepted')""", case_id, now)
 
 
-async def offers_for(conn: asyncpg.Connection, case_id: str) -> list[Offer]:
-    rows = await conn.fetch(
-        """SELECT assignment_id, case_id, seat, reviewer_id, reviewer_name, reviewer_email,
-               reviewer_phone, status
-           FROM offers WHERE case_id = $1 ORDER BY updated_at, assignment_id""", case_id)
-    return [Offer.model_validate(dict(r)) for r in rows]
-
-
 async def lock_case(conn: asyncpg.Connection, case_id: str) -> None:
     """Serialise storing a case with parking an event for it, until the transaction ends:
     without it an event parked while `case.opened` was being stored (two consumers, two
     transactions) could commit after the opening looked for parked events, and stay parked."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('notify.case:' || $1, 0))",
-                       case_id)
+    await conn.execute(f"SELECT {_LOCK}", case_id)
 
 
 async def park(conn: asyncpg.Connection, case_id: str, event: CloudEvent, now: datetime) -> None:

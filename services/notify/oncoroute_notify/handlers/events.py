@@ -34,15 +34,14 @@ async def on_event(conn: asyncpg.Connection, event: CloudEvent, data: Any, deps:
     if kind == "case.opened":
         await _opened(conn, event, data, deps, now)
         return
-    case = await cases.get_case(conn, case_id)
+    case, offers = await cases.case_and_offers(conn, case_id)
     if case is None and kind not in rules.CASE_NOT_NEEDED:
         await cases.lock_case(conn, case_id)  # waits for a `case.opened` being stored
-        case = await cases.get_case(conn, case_id)
+        case, offers = await cases.case_and_offers(conn, case_id)  # a statement after it
     if case is None and kind not in rules.CASE_NOT_NEEDED:
         await cases.park(conn, case_id, event, now)
         log.info("parked %s %s until case.opened of %s", kind, event.id, case_id)
         return
-    offers = await cases.offers_for(conn, case_id)
     await _plan(conn, event, kind, data, case, offers, deps, now)
     await _apply(conn, kind, data, now)
 
@@ -50,8 +49,7 @@ async def on_event(conn: asyncpg.Connection, event: CloudEvent, data: Any, deps:
 async def _opened(conn: asyncpg.Connection, event: CloudEvent, data: Any, deps: Deps,
                   now: datetime) -> None:
     facts = facts_from_opened(data, deps.policy)
-    await cases.lock_case(conn, facts.case_id)
-    if not await cases.save_case(conn, facts, now):
+    if not await cases.save_case(conn, facts, now):  # under the case's lock
         return
     await _plan(conn, event, "case.opened", data, facts, [], deps, now)
     for parked in await cases.take_parked(conn, facts.case_id):
