@@ -40,7 +40,7 @@ def health_router(state: dict[str, Any]) -> APIRouter:
         ready = all(checks.values())
         scale = runtime.settings.oncoroute_time_scale if runtime.settings else None
         return JSONResponse(
-            {"ready": ready, "checks": checks, "time_scale": scale},
+            {"ready": ready, "service": runtime.name, "checks": checks, "time_scale": scale},
             status_code=200 if ready else 503,
         )
 

@@ -48,7 +48,7 @@ def up(args: argparse.Namespace) -> int:
             print(f"demo roster: {load_demo_roster(env)} specialists")
         for svc in services:
             svc.start()
-        wait_ready(services)
+        wait_ready(services, port_retries=0)  # the ports asked for, or an error
         for svc in services:
             print(f"{svc.name:8s} {svc.url}  (health {svc.url}/readyz, logs {svc.log_path})")
         board = next(svc.url for svc in services if svc.name == "sla")

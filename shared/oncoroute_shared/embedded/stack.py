@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -66,6 +67,7 @@ class ServiceProcess:
     env: dict[str, str]
     log_path: Path
     proc: subprocess.Popen | None = field(default=None, repr=False)
+    log_offset: int = field(default=0, repr=False)  # where this start's lines begin
 
     @property
     def url(self) -> str:
@@ -73,6 +75,7 @@ class ServiceProcess:
 
     def start(self) -> ServiceProcess:
         log = open(self.log_path, "ab")  # noqa: SIM115
+        self.log_offset = log.tell()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "oncoroute_shared.cli.main", "run", self.name,
              "--port", str(self.port)],
@@ -102,22 +105,52 @@ class ServiceProcess:
             self.proc.wait()
 
 
-def wait_ready(services: list[ServiceProcess], deadline_s: float = 90) -> None:
-    """Poll each service's /readyz until it answers 200."""
+PORT_TAKEN = "address already in use"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_ready(services: list[ServiceProcess], deadline_s: float = 90,
+               port_retries: int = 3) -> None:
+    """Poll each service's /readyz until it answers 200 with its own name. A free port is
+    picked before the service binds it, so another process may take it in between: a service
+    that exits because its port was taken (or whose port another service answers on) is
+    started again on a new port, up to `port_retries` times; any other exit is an error."""
     import httpx
 
     end = time.monotonic() + deadline_s
     pending = list(services)
+    restarts = {id(svc): 0 for svc in services}
     while pending and time.monotonic() < end:
         for svc in list(pending):
             if not svc.alive():
-                raise RuntimeError(f"{svc.name} exited; see {svc.log_path}")
+                lost_port = PORT_TAKEN in _log_since(svc, svc.log_offset)
+                if not lost_port or restarts[id(svc)] >= port_retries:
+                    raise RuntimeError(f"{svc.name} exited; see {svc.log_path}")
+                restarts[id(svc)] += 1
+                svc.port = free_port()
+                svc.start()
+                continue
             try:
-                if httpx.get(f"{svc.url}/readyz", timeout=2).status_code == 200:
+                answer = httpx.get(f"{svc.url}/readyz", timeout=2)
+                if answer.status_code == 200 and answer.json().get("service") == svc.name:
                     pending.remove(svc)
-            except httpx.HTTPError:
+            except (httpx.HTTPError, ValueError):
                 pass
         if pending:
             time.sleep(0.2)
     if pending:
         raise TimeoutError(f"not ready: {[s.name for s in pending]}")
+
+
+def _log_since(svc: ServiceProcess, offset: int) -> str:
+    try:
+        with open(svc.log_path, "rb") as log:
+            log.seek(offset)
+            return log.read().decode(errors="replace")
+    except OSError:
+        return ""
