@@ -83,7 +83,10 @@ async def submit_http(url: str, key: str, source: str, n: int, rate: float,
     sem = asyncio.Semaphore(concurrency)
     start = time.time()
     async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {key}"},
-                                 timeout=60, limits=httpx.Limits(max_connections=concurrency)) as c:
+                                 timeout=60, limits=httpx.Limits(
+                                     # drop an idle connection before uvicorn does (5 s): a
+                                     # request sent as the server closes it fails to read
+                                     max_connections=concurrency, keepalive_expiry=3)) as c:
         async def one(i: int) -> None:
             if rate:
                 await asyncio.sleep(max(0.0, start + i / rate - time.time()))

@@ -29,7 +29,7 @@ from .db.migrations import migrate
 from .db.pool import create_pool
 from .http_guard import RefuseNul
 from .messaging.admin import ensure_topics
-from .messaging.consumer import Processor, Record, Subscription
+from .messaging.consumer import Processor, Record, Subscription, process_topics
 from .messaging.polling import poll_without_sleep
 from .messaging.relay import OutboxRelay
 from .observability import DEAD_LETTERS, health_router
@@ -130,7 +130,8 @@ async def raw_records(message: StreamMessage[Any]) -> Any:
 def _subscribe(broker: KafkaBroker, runtime: Runtime, subs: list[Subscription],
                name: str, *, background: bool = False) -> None:
     """One subscriber for `subs`' topics; each topic's records go to its own processor (its
-    handlers, inbox name and dead letters), in the order they were fetched."""
+    handlers, inbox name and dead letters), in the order they were fetched, the topics side
+    by side (`process_topics`)."""
     processors: dict[str, Processor] = {}
     by_topic = {sub.topic: sub for sub in subs}
 
@@ -147,10 +148,7 @@ def _subscribe(broker: KafkaBroker, runtime: Runtime, subs: list[Subscription],
             by_record_topic.setdefault(r.topic, []).append(
                 Record(r.topic, r.partition, r.offset, r.key, r.value,
                        {k: v.decode(errors="replace") for k, v in r.headers or ()}))
-        # Raising redelivers the whole fetch; topics already committed are then skipped by
-        # their inbox, so nothing runs twice.
-        for topic, records in by_record_topic.items():
-            await processor(topic).process_batch(records)
+        await process_topics(by_record_topic, processor)
 
     settings: ServiceSettings | None = runtime.settings
     batch_max = settings.consumer_batch_max if settings else 1

@@ -3,12 +3,14 @@ retries, dead letters with the reason, and infrastructure failures never dead-le
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 import orjson
 import pytest
 
 from oncoroute_shared.envelope import encode, new_event
-from oncoroute_shared.messaging.consumer import Processor, Record, Subscription
+from oncoroute_shared.messaging.consumer import Processor, Record, Subscription, process_topics
 
 pytestmark = pytest.mark.integration
 
@@ -238,3 +240,55 @@ async def test_events_nobody_here_handles_open_no_transaction(scratch: asyncpg.P
     await mixed.process_batch([*updated, _record(_closed("c9"), 9)])
     assert [r["note"] for r in await scratch.fetch("SELECT note FROM effects")] == ["withdrawn"]
     assert await scratch.fetchval("SELECT count(*) FROM inbox") == 1
+
+
+async def test_a_fetch_s_topics_are_processed_side_by_side_and_failures_redeliver_it(
+    scratch: asyncpg.Pool,
+) -> None:
+    """A slow batch on one topic does not hold back another topic's batch of the same fetch;
+    a failure on one topic is raised after the other has committed, and the redelivered fetch
+    runs nothing twice."""
+    closing_started = asyncio.Event()
+
+    async def updated_waits_for_closing(conn, event, data) -> None:  # type: ignore[no-untyped-def]
+        await asyncio.wait_for(closing_started.wait(), timeout=30)  # deadlocks if one by one
+        await conn.execute("INSERT INTO effects (event_id, note) VALUES ($1, 'updated')",
+                           event.id)
+
+    async def closing(conn, event, data) -> None:  # type: ignore[no-untyped-def]
+        closing_started.set()
+        await conn.execute("INSERT INTO effects (event_id, note) VALUES ($1, $2)", event.id,
+                           data.reason)
+
+    processors = {
+        "cases": Processor(scratch, Subscription("cases", {"case.updated":
+                                                           updated_waits_for_closing},
+                                                 consumer="t.cases"), max_attempts=3),
+        "closures": Processor(scratch, Subscription("closures", {"case.closed": closing},
+                                                    consumer="t.closures"), max_attempts=3),
+    }
+    updated = Record("cases", 0, 1, b"c1", encode(new_event(
+        "case.updated", source="t", subject="c1", data={"case_id": "c1", "status": "ready"})))
+    closed = Record("closures", 0, 1, b"c1", _closed("c1"))
+    await process_topics({"cases": [updated], "closures": [closed]}, processors.__getitem__)
+    assert sorted(r["note"] for r in await scratch.fetch("SELECT note FROM effects")) == [
+        "updated", "withdrawn"]
+
+    async def database_away(conn, event, data) -> None:  # type: ignore[no-untyped-def]
+        raise ConnectionRefusedError("database away")
+
+    failing = Processor(scratch, Subscription("cases", {"case.updated": database_away},
+                                              consumer="t.cases2"), max_attempts=3,
+                        transient_backoff_s=0)
+    processors["cases"] = failing
+    closed_again = Record("closures", 0, 2, b"c2", _closed("c2"))
+    with pytest.raises(ConnectionRefusedError):
+        await process_topics({"cases": [updated], "closures": [closed_again]},
+                             processors.__getitem__)
+    processors["cases"] = Processor(scratch, Subscription(
+        "cases", {"case.updated": updated_waits_for_closing}, consumer="t.cases2"),
+        max_attempts=3)
+    await process_topics({"cases": [updated], "closures": [closed_again]},
+                         processors.__getitem__)  # the redelivered fetch
+    assert sorted(r["note"] for r in await scratch.fetch("SELECT note FROM effects")) == [
+        "updated", "updated", "withdrawn", "withdrawn"]  # c2's closing once, not twice

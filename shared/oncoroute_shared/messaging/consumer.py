@@ -80,6 +80,22 @@ def validation_problems(exc: ValidationError) -> list[dict[str, str]]:
     ]
 
 
+async def process_topics(batches: dict[str, list[Record]],
+                         processor: Callable[[str], Processor]) -> None:
+    """A fetch's records: each topic's in its own transaction, the topics side by side, as
+    two processes of the service would take them (order holds within a partition; handlers
+    that need a case's events in order across topics serialise them with the case's lock),
+    so one topic's slow batch does not hold back another's events. Raises, once every topic
+    has finished, what the first failing topic raised: the whole fetch is then redelivered
+    and the topics that committed are skipped by their inbox, so nothing runs twice."""
+    outcomes = await asyncio.gather(
+        *(processor(topic).process_batch(records) for topic, records in batches.items()),
+        return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+
+
 @dataclass(frozen=True)
 class _Plan:
     """What one record calls for, decided before any transaction."""
