@@ -12,6 +12,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from . import kafka_config, logs, policy
 from .db.migrations import migrate
 from .db.pool import create_pool
 from .http_guard import RefuseNul
+from .messaging import inbox_retention
 from .messaging.admin import ensure_topics
 from .messaging.consumer import Processor, Record, Subscription, process_topics
 from .messaging.polling import poll_without_sleep
@@ -208,7 +210,10 @@ def create_app(spec: ServiceSpec) -> FastAPI:
         await start_broker(broker)
         relay = OutboxRelay(runtime.pool, _Publisher(broker), spec.name,
                             database_url(settings))
-        tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
+        tasks = [asyncio.create_task(relay.run(), name="outbox-relay"),
+                 asyncio.create_task(inbox_retention.run(
+                     runtime.pool, timedelta(days=settings.inbox_retention_days)),
+                     name="inbox-retention")]
         tasks += [asyncio.create_task(loop(), name=getattr(loop, "__name__", "loop"))
                   for loop in parts.loops]
         state.update(broker=broker, relay=relay)

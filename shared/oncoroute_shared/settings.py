@@ -51,6 +51,10 @@ class ServiceSettings(BaseSettings):
         description="Records a consumer takes at once and commits in one transaction",
     )
     db_pool_max: int = Field(10, ge=1, le=200)
+    inbox_retention_days: float = Field(
+        14, ge=8, le=3650,
+        description="Days a processed event's id is kept to recognise a redelivery; longer "
+        "than the topics' retention (7 days)")
     log_level: str = "INFO"
     operator_token_hashes: str = Field(
         "", description="Comma-separated SHA-256 hex digests of operator tokens (sla, notify)")
