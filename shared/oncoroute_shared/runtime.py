@@ -132,8 +132,8 @@ async def raw_records(message: StreamMessage[Any]) -> Any:
 def _subscribe(broker: KafkaBroker, runtime: Runtime, subs: list[Subscription],
                name: str, *, background: bool = False) -> None:
     """One subscriber for `subs`' topics; each topic's records go to its own processor (its
-    handlers, inbox name and dead letters), in the order they were fetched, the topics side
-    by side (`process_topics`)."""
+    handlers, inbox name and dead letters), in the order they were fetched; the topics side
+    by side unless `background` (`process_topics`)."""
     processors: dict[str, Processor] = {}
     by_topic = {sub.topic: sub for sub in subs}
 
@@ -150,7 +150,7 @@ def _subscribe(broker: KafkaBroker, runtime: Runtime, subs: list[Subscription],
             by_record_topic.setdefault(r.topic, []).append(
                 Record(r.topic, r.partition, r.offset, r.key, r.value,
                        {k: v.decode(errors="replace") for k, v in r.headers or ()}))
-        await process_topics(by_record_topic, processor)
+        await process_topics(by_record_topic, processor, side_by_side=not background)
 
     settings: ServiceSettings | None = runtime.settings
     batch_max = settings.consumer_batch_max if settings else 1

@@ -292,3 +292,31 @@ async def test_a_fetch_s_topics_are_processed_side_by_side_and_failures_redelive
                          processors.__getitem__)  # the redelivered fetch
     assert sorted(r["note"] for r in await scratch.fetch("SELECT note FROM effects")) == [
         "updated", "updated", "withdrawn", "withdrawn"]  # c2's closing once, not twice
+
+
+async def test_background_topics_are_processed_one_after_another(scratch: asyncpg.Pool) -> None:
+    """Large background batches run one topic at a time: the second topic's batch starts only
+    after the first has committed."""
+    seen_by_closures: list[int] = []
+
+    async def update(conn, event, data) -> None:  # type: ignore[no-untyped-def]
+        await conn.execute("INSERT INTO effects (event_id) VALUES ($1)", event.id)
+
+    async def close(conn, event, data) -> None:  # type: ignore[no-untyped-def]
+        seen_by_closures.append(await conn.fetchval("SELECT count(*) FROM effects"))
+        await update(conn, event, data)
+
+    processors = {
+        "cases": Processor(scratch, Subscription("cases", {"case.updated": update},
+                                                 consumer="t.cases"), max_attempts=3),
+        "closures": Processor(scratch, Subscription("closures", {"case.closed": close},
+                                                    consumer="t.closures"), max_attempts=3),
+    }
+    updates = [Record("cases", 0, n, b"c", encode(new_event(
+        "case.updated", source="t", subject=f"c{n}",
+        data={"case_id": f"c{n}", "status": "ready"}))) for n in range(3)]
+    closures = [Record("closures", 0, n, b"c", _closed(f"c{n}")) for n in range(3)]
+    await process_topics({"cases": updates, "closures": closures}, processors.__getitem__,
+                         side_by_side=False)
+    # the closures' transaction saw all three updates committed before it began
+    assert seen_by_closures == [3, 4, 5]

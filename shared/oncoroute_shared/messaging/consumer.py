@@ -81,13 +81,21 @@ def validation_problems(exc: ValidationError) -> list[dict[str, str]]:
 
 
 async def process_topics(batches: dict[str, list[Record]],
-                         processor: Callable[[str], Processor]) -> None:
-    """A fetch's records: each topic's in its own transaction, the topics side by side, as
-    two processes of the service would take them (order holds within a partition; handlers
-    that need a case's events in order across topics serialise them with the case's lock),
-    so one topic's slow batch does not hold back another's events. Raises, once every topic
+                         processor: Callable[[str], Processor], *,
+                         side_by_side: bool = True) -> None:
+    """A fetch's records, each topic's in its own transaction. `side_by_side`: the topics at
+    once, as two processes of the service would take them (order holds within a partition;
+    handlers that need a case's events in order across topics serialise them with the case's
+    lock), so one topic's slow batch does not hold back another's events; for the small
+    batches on a case's way to its reviewers. Otherwise one topic after another: for the large
+    batches of background work, where two transactions of hundreds of events each, touching
+    the same cases in different orders, would often deadlock. Raises, once every topic begun
     has finished, what the first failing topic raised: the whole fetch is then redelivered
     and the topics that committed are skipped by their inbox, so nothing runs twice."""
+    if not side_by_side:
+        for topic, records in batches.items():
+            await processor(topic).process_batch(records)
+        return
     outcomes = await asyncio.gather(
         *(processor(topic).process_batch(records) for topic, records in batches.items()),
         return_exceptions=True)
