@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from oncoroute_shared.embedded.stack import SERVICES, Infrastructure, ServiceProcess, wait_ready
+from oncoroute_shared.embedded.stack import (
+    SERVICES,
+    Infrastructure,
+    ServiceProcess,
+    free_port,
+    wait_ready,
+)
 
 GROUPS = ["breast", "thoracic", "gastrointestinal", "haematologic", "genitourinary", "neuro"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def roster(n: int = 60) -> str:

@@ -4,16 +4,11 @@ free ports (or those the environment names), started through the product's own c
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 
-from oncoroute_shared.embedded.stack import Infrastructure
+from oncoroute_shared.embedded.stack import Infrastructure, free_port
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+__all__ = ["free_port", "start_infrastructure"]
 
 
 def start_infrastructure(data_dir: Path, tries: int = 3) -> Infrastructure:

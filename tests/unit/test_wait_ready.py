@@ -37,14 +37,8 @@ server.serve_forever()
 
 
 class _Fake(ServiceProcess):
-    def start(self) -> ServiceProcess:
-        import subprocess
-
-        log = open(self.log_path, "ab")  # noqa: SIM115
-        self.log_offset = log.tell()
-        self.proc = subprocess.Popen([sys.executable, "-c", FAKE, "run", self.name, "--port",
-                                      str(self.port)], stdout=log, stderr=log)
-        return self
+    def command(self) -> list[str]:
+        return [sys.executable, "-c", FAKE, "run", self.name, "--port", str(self.port)]
 
 
 class _Other(BaseHTTPRequestHandler):
@@ -91,19 +85,14 @@ def test_a_taken_port_is_an_error_when_the_port_was_asked_for(tmp_path: Path,
 
 
 def test_a_service_that_exits_for_another_reason_is_not_restarted(tmp_path: Path) -> None:
-    log = tmp_path / "matcher.log"
-    svc = _Fake("matcher", stack.free_port(), {}, log)
-    svc.start = lambda: _crash(svc)  # type: ignore[method-assign]
-    svc.start()
+    svc = _Crashing("matcher", stack.free_port(), {}, tmp_path / "matcher.log").start()
     with pytest.raises(RuntimeError, match="matcher exited"):
         wait_ready([svc], deadline_s=30)
 
 
-def _crash(svc: ServiceProcess) -> ServiceProcess:
-    import subprocess
-
-    svc.proc = subprocess.Popen([sys.executable, "-c", "import sys; sys.exit(3)"])
-    return svc
+class _Crashing(ServiceProcess):
+    def command(self) -> list[str]:
+        return [sys.executable, "-c", "import sys; sys.exit(3)"]
 
 
 def test_free_port_is_bindable() -> None:

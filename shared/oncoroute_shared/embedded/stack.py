@@ -73,14 +73,15 @@ class ServiceProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "oncoroute_shared.cli.main", "run", self.name,
+                "--port", str(self.port)]
+
     def start(self) -> ServiceProcess:
         log = open(self.log_path, "ab")  # noqa: SIM115
         self.log_offset = log.tell()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "oncoroute_shared.cli.main", "run", self.name,
-             "--port", str(self.port)],
-            env={**os.environ, **self.env}, stdout=log, stderr=log, start_new_session=True,
-        )
+        self.proc = subprocess.Popen(self.command(), env={**os.environ, **self.env},
+                                     stdout=log, stderr=log, start_new_session=True)
         return self
 
     def wait_listening(self, deadline_s: float = 60) -> None:
