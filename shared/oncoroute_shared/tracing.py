@@ -1,7 +1,10 @@
 """OpenTelemetry tracing across services through Kafka headers (FastStream's middleware).
 
-Spans are always created so every log line can carry a trace id; they are exported over OTLP
-only when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
+Every log line carries a trace id and every event the trace context, exported or not. Spans are
+recorded and exported over OTLP only when `OTEL_EXPORTER_OTLP_ENDPOINT` is set; otherwise they
+are left unrecorded (ids only), which costs a fraction of a recorded span: a recorded span that
+nobody exports was a tenth of notify's CPU (docs/BENCHMARKS.md). `OTEL_TRACES_SAMPLER`, when
+set, decides instead.
 """
 
 from __future__ import annotations
@@ -13,10 +16,21 @@ from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, Sampler
+
+
+def sampler() -> Sampler | None:
+    """Record every span where they are exported (whatever an upstream service that does not
+    export put in the trace flags), none where they are not; the SDK's own choice (None) when
+    `OTEL_TRACES_SAMPLER` names one."""
+    if os.environ.get("OTEL_TRACES_SAMPLER"):
+        return None
+    return ALWAYS_ON if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") else ALWAYS_OFF
 
 
 def tracer_provider(service: str) -> TracerProvider:
-    provider = TracerProvider(resource=Resource.create({"service.name": f"oncoroute-{service}"}))
+    provider = TracerProvider(resource=Resource.create({"service.name": f"oncoroute-{service}"}),
+                              sampler=sampler())
     if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
