@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import multiprocessing
+import os
 import sys
 import tempfile
 import time
@@ -46,8 +46,18 @@ from _system import free_port  # noqa: E402
 from oncoroute_shared.embedded.stack import Infrastructure  # noqa: E402
 from oncoroute_shared.runtime import BACKGROUND_FETCH_MIN_BYTES  # noqa: E402
 
-SUBMISSIONS, CASES, ASSIGNMENTS, SLA, NOTIFICATIONS = (
-    "c-submissions", "c-cases", "c-assignments", "c-sla", "c-notifications")
+
+def _topics(run: str) -> tuple[str, str, str, str, str]:
+    """A measurement's own topics (and consumer groups, below): a second measurement on the
+    same broker that reused the first one's went at half the speed (2026-12-06: 163-207
+    cases/s, then 80-104, with the same CPU spent: its consumers stalled rejoining groups
+    whose members had been killed)."""
+    names = ("submissions", "cases", "assignments", "sla", "notifications")
+    return tuple(f"c{run}-{n}" for n in names)  # type: ignore[return-value]
+
+
+RUN = os.environ.get("CEILING_RUN", "")  # set by `measure` for the processes it spawns
+SUBMISSIONS, CASES, ASSIGNMENTS, SLA, NOTIFICATIONS = _topics(RUN)
 TOPICS = [SUBMISSIONS, CASES, ASSIGNMENTS, SLA, NOTIFICATIONS]
 SEND_SLOTS = 4  # notify's NOTIFY_CONCURRENCY default
 SEATS_PER_TRANSACTION = 16  # the matcher's dispatcher GROUP
@@ -109,7 +119,7 @@ async def consume(name: str, effects: dict[str, Effect], pool: asyncpg.Pool, rel
                   committed: asyncio.Event, fetch_min_bytes: int = 1) -> None:
     """One consumer for the process's topics, as the services have (one group each, and one
     more for background topics)."""
-    consumer = AIOKafkaConsumer(*effects, bootstrap_servers=bootstrap, group_id=name,
+    consumer = AIOKafkaConsumer(*effects, bootstrap_servers=bootstrap, group_id=f"{name}{RUN}",
                                 enable_auto_commit=False, auto_offset_reset="earliest",
                                 fetch_max_wait_ms=fetch_wait_ms, fetch_min_bytes=fetch_min_bytes)
     await consumer.start()
@@ -287,10 +297,13 @@ async def measure(bootstrap: str, dsn: str, cases: int, batch: int = 100,
     submitted at that rate (the transport's own latency at that load)."""
     db = await asyncpg.connect(dsn)
     await db.execute(SCHEMA)
+    run_id = f"-{uuid.uuid4().hex[:6]}"
+    os.environ["CEILING_RUN"] = run_id  # the spawned processes' topics and groups
+    topics = _topics(run_id)
+    submissions = topics[0]
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
-    with contextlib.suppress(Exception):  # already there from an earlier measurement
-        await admin.create_topics([NewTopic(t, partitions, 1) for t in TOPICS])
+    await admin.create_topics([NewTopic(t, partitions, 1) for t in topics])
     await admin.close()
     ctx = multiprocessing.get_context("spawn")
     procs = [ctx.Process(target=_process, args=(name, bootstrap, dsn, batch, patient_sends,
@@ -302,7 +315,7 @@ async def measure(bootstrap: str, dsn: str, cases: int, batch: int = 100,
     await producer.start()
     try:
         async def send(n: int, prefix: str) -> None:
-            futs = [await producer.send(SUBMISSIONS, event("case.submitted", f"{prefix}{i}"),
+            futs = [await producer.send(submissions, event("case.submitted", f"{prefix}{i}"),
                                         key=f"{prefix}{i}".encode()) for i in range(n)]
             await asyncio.gather(*futs)
 
@@ -318,8 +331,24 @@ async def measure(bootstrap: str, dsn: str, cases: int, batch: int = 100,
                 await asyncio.sleep(0.2)  # polling rows another process writes
             raise TimeoutError(f"ceiling: fewer than {n} cases through")
 
-        await send(20, "warm")
-        await until("warm", 20)
+        # Warm up until every consumer group, the background ones too, has joined and taken
+        # its share: a measurement that starts while groups are still joining (several
+        # seconds each on this broker) measures the joining. The warm cases are this
+        # measurement's own (an earlier measurement's would satisfy the wait at once).
+        warm = f"warm{run_id}-"
+        await send(20, warm)
+        await until(warm, 20)
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            if await db.fetchval(
+                    "SELECT (SELECT count(*) FROM ceiling.timeline WHERE case_id LIKE $1"
+                    "        AND type = 'notification.sent') >= 20"
+                    " AND (SELECT count(*) FROM ceiling.clocks WHERE case_id LIKE $1) >= 20",
+                    f"{warm}%"):
+                break
+            await asyncio.sleep(0.2)  # polling rows other processes write
+        else:
+            raise TimeoutError("ceiling: the background groups took no warm case")
         run = f"run{uuid.uuid4().hex[:6]}-"
         commits0 = await db.fetchval("SELECT xact_commit FROM pg_stat_database"
                                      " WHERE datname = current_database()")
@@ -338,7 +367,7 @@ async def measure(bootstrap: str, dsn: str, cases: int, batch: int = 100,
                 await asyncio.sleep(max(0.0, t0 + i / latency_rate - time.time()))
                 sent[f"{prefix}{i}"] = time.time()
                 futs.append(await producer.send(
-                    SUBMISSIONS, event("case.submitted", f"{prefix}{i}"),
+                    submissions, event("case.submitted", f"{prefix}{i}"),
                     key=f"{prefix}{i}".encode()))
             await asyncio.gather(*futs)
             await until(prefix, n)
