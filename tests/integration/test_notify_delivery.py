@@ -280,13 +280,17 @@ async def test_a_worker_that_lost_its_lease_records_nothing_and_announces_nothin
     """A send finished after another worker took the lease over: neither the outcome nor its
     `notification.sent` (written in the same statement) may be recorded; the new holder's
     send is the one that counts."""
-    await rig.deliver(opened(rig))
     later = datetime.now(UTC) + timedelta(days=1)
-    # keep the background worker off one delivery, then lease it as a worker would
-    target = await rig.pool.fetchval(
-        "UPDATE deliveries SET due_at = $2 WHERE delivery_id = (SELECT delivery_id FROM"
-        " deliveries WHERE case_id = $1 AND channel = 'email' AND status = 'pending'"
-        " ORDER BY delivery_id LIMIT 1) RETURNING delivery_id", rig.case_id, later)
+    event = opened(rig)
+    # keep the background worker off one delivery (due tomorrow from the moment it exists:
+    # planned and postponed in one transaction), then lease it as a worker would
+    async with rig.pool.acquire() as conn, conn.transaction():
+        await on_event(conn, event, model_for("case.opened").model_validate(event.data),
+                       rig.deps, datetime.now(UTC))
+        target = await conn.fetchval(
+            "UPDATE deliveries SET due_at = $2 WHERE delivery_id = (SELECT delivery_id FROM"
+            " deliveries WHERE case_id = $1 AND channel = 'email' AND status = 'pending'"
+            " ORDER BY delivery_id LIMIT 1) RETURNING delivery_id", rig.case_id, later)
     assert target is not None, "a pending email delivery to take over"
     async with rig.pool.acquire() as conn:
         [row] = [r for r in await deliveries.lease_due(conn, {"email": 50}, later,
