@@ -48,10 +48,11 @@ from oncoroute_shared.runtime import BACKGROUND_FETCH_MIN_BYTES  # noqa: E402
 
 
 def _topics(run: str) -> tuple[str, str, str, str, str]:
-    """A measurement's own topics (and consumer groups, below): a second measurement on the
-    same broker that reused the first one's went at half the speed (2026-12-06: 163-207
-    cases/s, then 80-104, with the same CPU spent: its consumers stalled rejoining groups
-    whose members had been killed)."""
+    """A measurement's own topics (and consumer groups, below), so that a later measurement on
+    the same broker starts as the first did. (On 2026-12-06 a later measurement went at half
+    the speed of the first, 80-104 cases/s against 162-228, with the same CPU spent: it took
+    the first one's warm-up cases for its own and started timing while its groups were still
+    joining; the warm-up cases are now the measurement's own too.)"""
     names = ("submissions", "cases", "assignments", "sla", "notifications")
     return tuple(f"c{run}-{n}" for n in names)  # type: ignore[return-value]
 
