@@ -17,6 +17,16 @@ ARTIFACTS = (Path(os.environ.get("ONCOROUTE_TEST_ARTIFACTS", "test-artifacts"))
              / os.environ.get("PYTEST_XDIST_WORKER", "")).resolve()
 
 
+# The longest files (one to three minutes each), handed out first: with `--dist loadfile` a
+# worker takes the next file when it is free, so a long file collected last (tests/scale
+# comes after the short ones) ran alone at the end while the other worker sat idle.
+LONGEST_FIRST = ("tests/scale/", "tests/chaos/")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: not item.nodeid.startswith(LONGEST_FIRST))  # stable
+
+
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
