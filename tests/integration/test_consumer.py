@@ -8,6 +8,7 @@ import asyncio
 import asyncpg
 import orjson
 import pytest
+from opentelemetry import trace
 
 from oncoroute_shared.envelope import encode, new_event
 from oncoroute_shared.messaging.consumer import Processor, Record, Subscription, process_topics
@@ -160,10 +161,11 @@ async def test_a_batch_handler_gets_a_batch_s_new_events_at_once_in_order(
     failure) a record goes to its per-event handler."""
     calls: list[list[str]] = []
 
-    async def together(conn, events) -> None:  # type: ignore[no-untyped-def]
-        calls.append([data.case_id for _, data in events])
-        for event, data in events:
-            await _effect(conn, event, data)
+    async def together(conn, events) -> list:  # type: ignore[no-untyped-def]
+        calls.append([b.data.case_id for b in events])
+        for b in events:
+            await _effect(conn, b.event, b.data)
+        return []
 
     sub = Subscription("cases", {"case.closed": _effect}, consumer="t.cases",
                        batch_handler=together)
@@ -178,6 +180,34 @@ async def test_a_batch_handler_gets_a_batch_s_new_events_at_once_in_order(
     assert await scratch.fetchval("SELECT count(*) FROM effects") == 4
     [letter] = await _dead_letters(scratch)
     assert bytes(letter["value"]) == b"garbage"
+
+
+async def test_what_a_batch_handler_leaves_goes_one_by_one_after_it_with_its_trace(
+    scratch: asyncpg.Pool,
+) -> None:
+    """The events a batch handler returns reach their per-event handlers after it, in the
+    batch's order, in the same transaction, each with its own record's trace current."""
+    order: list[str] = []
+
+    async def together(conn, events):  # type: ignore[no-untyped-def]
+        order.extend(f"batch:{b.data.case_id}" for b in events if b.data.case_id < "c")
+        return [b for b in events if b.data.case_id >= "c"]
+
+    async def one(conn, event, data) -> None:  # type: ignore[no-untyped-def]
+        span = trace.get_current_span().get_span_context()
+        order.append(f"one:{data.case_id}:{span.trace_id:032x}")
+        await _in_txn(conn, event, data)
+
+    sub = Subscription("cases", {"case.closed": one}, consumer="t.cases",
+                       batch_handler=together)
+    traces = {c: f"{n:032x}" for n, c in enumerate(["a", "d", "b", "c"], start=1)}
+    recs = [Record("cases", 2, n, c.encode(), _closed(c),
+                   {"traceparent": f"00-{traces[c]}-00f067aa0ba902b7-01"})
+            for n, c in enumerate(traces)]
+    await Processor(scratch, sub, max_attempts=3).process_batch(recs)
+    assert order == ["batch:a", "batch:b", f"one:d:{traces['d']}", f"one:c:{traces['c']}"]
+    assert await scratch.fetchval("SELECT count(DISTINCT note) FROM effects") == 1
+    assert await scratch.fetchval("SELECT count(*) FROM inbox") == 4
 
 
 async def test_a_failing_record_in_a_batch_is_isolated_and_nothing_doubles(

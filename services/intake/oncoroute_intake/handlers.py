@@ -20,6 +20,7 @@ from oncoroute_shared.contracts.cases import (
 )
 from oncoroute_shared.contracts.submissions import Record, Submission
 from oncoroute_shared.envelope import CloudEvent
+from oncoroute_shared.messaging.consumer import Batched
 from oncoroute_shared.messaging.outbox import emit
 from oncoroute_shared.metrics import CASES_OPENED, CASES_REJECTED
 
@@ -175,6 +176,7 @@ async def record_on_timeline(conn: asyncpg.Connection, event: CloudEvent, _data:
 
 
 async def record_all_on_timeline(conn: asyncpg.Connection,
-                                 events: list[tuple[CloudEvent, object]]) -> None:
-    """`record_on_timeline` for a batch's new events, in one round trip."""
-    await cases.add_all_to_timeline(conn, [e for e, _ in events if _recordable(e)])
+                                 events: list[Batched]) -> list[Batched]:
+    """`record_on_timeline` for a batch's new events, in one round trip; leaves none."""
+    await cases.add_all_to_timeline(conn, [b.event for b in events if _recordable(b.event)])
+    return []

@@ -9,8 +9,9 @@ failing on the same record is retried a bounded number of times, then dead-lette
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +27,6 @@ from .dead_letters import dead_letter
 log = logging.getLogger("oncoroute.consumer")
 
 Handler = Callable[[asyncpg.Connection, CloudEvent, Any], Awaitable[None]]
-BatchHandler = Callable[[asyncpg.Connection, list[tuple[CloudEvent, Any]]], Awaitable[None]]
 InvalidHandler = Callable[[asyncpg.Connection, CloudEvent, list[dict[str, str]]], Awaitable[None]]
 
 TRANSIENT = (
@@ -47,6 +47,30 @@ class PermanentError(Exception):
     """The event can never be processed as it is; dead-letter it at once with this reason."""
 
 
+@dataclass(frozen=True)
+class Batched:
+    """A batch's new event, for a batch handler: `traced()` makes its trace current, so that
+    the events it causes continue that trace."""
+
+    event: CloudEvent
+    data: Any
+    headers: dict[str, str]
+
+    @contextlib.contextmanager
+    def traced(self) -> Iterator[None]:
+        token = otel_context.attach(propagate.extract(self.headers))
+        try:
+            yield
+        finally:
+            otel_context.detach(token)
+
+
+# Takes what it can of a batch's new events at once and returns the rest, which then go to
+# their per-event handlers one by one, in order, in the same transaction. It must not split
+# the events of one case (or whatever else orders them) between the two.
+BatchHandler = Callable[[asyncpg.Connection, list[Batched]], Awaitable[list[Batched]]]
+
+
 @dataclass
 class Record:
     topic: str
@@ -62,8 +86,8 @@ class Subscription:
     topic: str
     handlers: dict[str, Handler]
     on_invalid: InvalidHandler | None = None  # answer a bad event (e.g. case.rejected)
-    # Optional: the same effect as `handlers` for all of a batch's new events at once, in
-    # order, for effects that need no per-event trace (e.g. a timeline row each)
+    # Optional: the same effect as `handlers` for a batch's new events at once, in set-based
+    # statements rather than a few round trips per event (see `BatchHandler`)
     batch_handler: BatchHandler | None = None
     # Off every case's path to its reviewers (a timeline, a 24-hour clock): consumed in
     # larger, later batches (KAFKA_BACKGROUND_FETCH_MAX_WAIT_MS), in the consumer group
@@ -138,17 +162,16 @@ class Processor:
         try:
             async with self._pool.acquire() as conn, conn.transaction():
                 new = await self._first_times(conn, recs, plans)
-                together = []
+                together: dict[int, tuple[Batched, Record, _Plan]] = {}
                 for i, (rec, plan) in enumerate(zip(recs, plans, strict=True)):
                     if self._sub.batch_handler is not None and plan.action == "handle":
                         if i in new and plan.event is not None:
-                            together.append((plan.event, plan.data))
-                            self._log_done(plan, rec)
+                            item = Batched(plan.event, plan.data, rec.headers)
+                            together[id(item)] = (item, rec, plan)
                         continue
                     letters += await self._apply(conn, rec, plan, first_time=i in new)
                 if together:
-                    assert self._sub.batch_handler is not None
-                    await self._sub.batch_handler(conn, together)
+                    letters += await self._hand_over(conn, together)
         except TRANSIENT as exc:
             log.warning("%s: transient %s, redelivering batch", self._sub.consumer,
                         type(exc).__name__)
@@ -160,6 +183,20 @@ class Processor:
             return
         for _ in range(letters):
             self._on_dead_letter(self._sub.consumer)
+
+    async def _hand_over(self, conn: asyncpg.Connection,
+                         together: dict[int, tuple[Batched, Record, _Plan]]) -> int:
+        """The batch handler takes what it can; the rest goes one by one, in order."""
+        assert self._sub.batch_handler is not None
+        rest = await self._sub.batch_handler(conn, [item for item, _, _ in together.values()])
+        left = {id(item) for item in rest}
+        letters = 0
+        for key, (_, rec, plan) in together.items():
+            if key in left:
+                letters += await self._apply(conn, rec, plan, first_time=True)
+            else:
+                self._log_done(plan, rec)
+        return letters
 
     async def process(self, rec: Record, plan: _Plan | None = None) -> None:
         """Return normally to commit the offset; raise to have the record redelivered."""

@@ -44,6 +44,15 @@ async def record_reviewer(conn: asyncpg.Connection, assignment_id: str, case_id:
                        case_id, seat)
 
 
+async def seats_taken(conn: asyncpg.Connection, seats: list[tuple[str, str]]) -> None:
+    """Several `(case id, seat)` no longer unmatched, in one statement."""
+    if seats:
+        await conn.execute(
+            "DELETE FROM unmatched_seats u USING unnest($1::text[], $2::text[]) AS s(c, seat)"
+            " WHERE u.case_id = s.c AND u.seat = s.seat",
+            [c for c, _ in seats], [seat for _, seat in seats])
+
+
 async def record_unmatched(conn: asyncpg.Connection, case_id: str, seat: str, tier: str | None,
                            tumor_group: str | None, reasons: dict[str, int],
                            summary: str | None, since: datetime, at: datetime) -> None:

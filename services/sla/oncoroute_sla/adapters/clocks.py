@@ -41,6 +41,13 @@ async def lock(conn: asyncpg.Connection, case_id: str) -> Clock | None:
     return None if row is None else _clock(row)
 
 
+async def lock_many(conn: asyncpg.Connection, case_ids: list[str]) -> dict[str, Clock]:
+    """`lock` for several cases at once, in the order of their ids."""
+    rows = await conn.fetch(f"SELECT {_COLUMNS} FROM clocks WHERE case_id = ANY($1::text[])"
+                            " ORDER BY case_id FOR UPDATE", case_ids)
+    return {r["case_id"]: _clock(r) for r in rows}
+
+
 async def get_many(conn: asyncpg.Connection, case_ids: list[str]) -> dict[str, Clock]:
     rows = await conn.fetch(f"SELECT {_COLUMNS} FROM clocks WHERE case_id = ANY($1::text[])",
                             case_ids)
@@ -53,6 +60,21 @@ async def insert(conn: asyncpg.Connection, clock: Clock) -> bool:
         f"INSERT INTO clocks ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
         " $11, $12, $13, $14) ON CONFLICT (case_id) DO NOTHING RETURNING true", *_values(clock))
     return bool(created)
+
+
+_TYPES = ("text", "text", "text", "text", "text", "timestamptz", "timestamptz", "timestamptz",
+          "float8", "timestamptz", "float8", "timestamptz", "bool", "float8")
+
+
+async def insert_many(conn: asyncpg.Connection, opened: list[tuple[Clock, str]]) -> set[str]:
+    """`insert` for several `(clock, source)` at once, the source stored with the clock. The
+    ids of the cases whose clock was created (not those that already had one)."""
+    columns = list(zip(*(_values(c) + (source,) for c, source in opened), strict=True))
+    arrays = ", ".join(f"${i}::{t}[]" for i, t in enumerate((*_TYPES, "text"), start=1))
+    created = await conn.fetch(
+        f"INSERT INTO clocks ({_COLUMNS}, source) SELECT * FROM unnest({arrays})"
+        " ON CONFLICT (case_id) DO NOTHING RETURNING case_id", *map(list, columns))
+    return {r["case_id"] for r in created}
 
 
 async def save(conn: asyncpg.Connection, clock: Clock) -> None:
@@ -69,3 +91,13 @@ async def record(conn: asyncpg.Connection, case_id: str, at: datetime, what: str
     await conn.execute(
         "INSERT INTO clock_history (case_id, at, what, detail) VALUES ($1, $2, $3, $4)",
         case_id, at, what, detail or {})
+
+
+async def record_many(conn: asyncpg.Connection,
+                      lines: list[tuple[str, datetime, str, dict[str, Any]]]) -> None:
+    """`record` for several `(case id, at, what, detail)` lines, in their order."""
+    if lines:
+        await conn.execute(
+            "INSERT INTO clock_history (case_id, at, what, detail) SELECT * FROM"
+            " unnest($1::text[], $2::timestamptz[], $3::text[], $4::jsonb[])",
+            *map(list, zip(*lines, strict=True)))

@@ -8,11 +8,11 @@ from typing import Any
 import asyncpg
 
 from oncoroute_shared.envelope import CloudEvent
-from oncoroute_shared.messaging.consumer import Handler, Subscription
+from oncoroute_shared.messaging.consumer import Batched, Handler, Subscription
 from oncoroute_shared.runtime import Runtime
 from oncoroute_shared.topics import Topic
 
-from ..handlers import assignments, board, cases
+from ..handlers import assignments, batches, board, cases
 
 ANSWERS = {"assignment.accepted": "accepted", "assignment.declined": "declined",
            "assignment.completed": "completed", "assignment.expired": "expired",
@@ -51,14 +51,22 @@ def subscriptions(runtime: Runtime) -> list[Subscription]:
     async def opinion(conn: asyncpg.Connection, event: CloudEvent, data: Any) -> None:
         await assignments.on_opinion_ready(conn, event, data, now())
 
+    async def case_batch(conn: asyncpg.Connection, items: list[Batched]) -> list[Batched]:
+        return await batches.on_case_events(conn, items, policy(), now())
+
+    async def assignment_batch(conn: asyncpg.Connection,
+                               items: list[Batched]) -> list[Batched]:
+        return await batches.on_assignment_events(conn, items, policy(), now())
+
     # Background: clocks run from the events' own times (opened, offered, answered), so
     # taking them in batches up to half a second later moves no deadline
     return [
         Subscription(Topic.CASES, {"case.opened": opened, "case.updated": updated,
-                                   "case.closed": closed}, background=True),
+                                   "case.closed": closed}, background=True,
+                     batch_handler=case_batch),
         Subscription(Topic.ASSIGNMENTS, {
             "assignment.offered": offered, "case.opinion_ready": opinion,
             "case.unmatched": unmatched,
             **{short: answered(status) for short, status in ANSWERS.items()}},
-            background=True),
+            background=True, batch_handler=assignment_batch),
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
@@ -16,15 +17,14 @@ from oncoroute_shared.envelope import CloudEvent
 from ..adapters import clocks, offers, timers
 from ..domain.firing import Offer
 from ..domain.policy import SlaPolicy
-from ..domain.schedule import acceptance_step
+from ..domain.schedule import Step, acceptance_step
 from .cases import stop_on_opinion
 
 
 async def on_offered(conn: asyncpg.Connection, _event: CloudEvent, offered: AssignmentOffered,
                      policy: SlaPolicy, now: datetime) -> None:
     """Arm the acceptance timer of the offered seat."""
-    offer = Offer(offered.assignment_id, offered.case_id, offered.seat, offered.reviewer.id,
-                  offered.tier, "offered")
+    offer = offer_of(offered)
     if not await offers.add(conn, offer, offered.offered_at):
         return
     clock = await clocks.lock(conn, offered.case_id)
@@ -32,9 +32,18 @@ async def on_offered(conn: asyncpg.Connection, _event: CloudEvent, offered: Assi
         return  # the opinion is in or the case closed: nothing to wait for
     step = acceptance_step(policy, offered.tier, offered.assignment_id, offered.offered_at)
     await timers.arm(conn, offered.case_id, [step])
-    await clocks.record(conn, offered.case_id, now, "acceptance_armed", {
-        "assignment_id": offer.assignment_id, "seat": offer.seat,
-        "reviewer_id": offer.reviewer_id, "due_at": step.due_at.isoformat()})
+    await clocks.record(conn, offered.case_id, now, "acceptance_armed", armed_line(offer, step))
+
+
+def offer_of(offered: AssignmentOffered) -> Offer:
+    return Offer(offered.assignment_id, offered.case_id, offered.seat, offered.reviewer.id,
+                 offered.tier, "offered")
+
+
+def armed_line(offer: Offer, step: Step) -> dict[str, Any]:
+    """The clock history's detail for an acceptance timer armed."""
+    return {"assignment_id": offer.assignment_id, "seat": offer.seat,
+            "reviewer_id": offer.reviewer_id, "due_at": step.due_at.isoformat()}
 
 
 async def on_answered(conn: asyncpg.Connection, _event: CloudEvent, change: AssignmentChanged,

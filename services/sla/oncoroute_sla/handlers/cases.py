@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import asyncpg
 
@@ -33,14 +34,13 @@ async def on_case_opened(conn: asyncpg.Connection, _event: CloudEvent, case: Cas
     clock = open_clock(policy, case.case_id, c.tier, c.tumor_group, case.status, case.opened_at)
     existing = await clocks.lock(conn, case.case_id)
     if existing is None and await clocks.insert(conn, clock):
-        await clocks.record(conn, clock.case_id, now, "opened",
-                            {"tier": clock.tier, "status": case.status})
+        await clocks.record(conn, clock.case_id, now, "opened", opened_line(clock, case))
         if clock.state is ClockState.RUNNING:
             await _started(conn, policy, clock)
         else:
             await _held(conn, policy, clock, case.opened_at)
         if policy.tier(clock.tier).expedite:
-            await _expedite(conn, policy, clock, now)
+            await expedite(conn, policy, clock, now)
         return
     existing = existing or await clocks.lock(conn, case.case_id)
     if existing is not None and existing.tier == UNKNOWN_TIER and existing.stopped_at:
@@ -92,13 +92,26 @@ async def _cancel(conn: asyncpg.Connection, clock: Clock, at: datetime, reason: 
     await clocks.record(conn, clock.case_id, now, "cancelled", {"reason": reason})
 
 
-async def _started(conn: asyncpg.Connection, policy: SlaPolicy, clock: Clock) -> None:
+def started(clock: Clock) -> SlaStarted:
     assert clock.started_at is not None and clock.deadline is not None
+    return SlaStarted(case_id=clock.case_id, tier=clock.tier, started_at=clock.started_at,
+                      deadline=clock.deadline,
+                      turnaround_seconds=clock.turnaround.total_seconds())
+
+
+def announcement(clock: Clock, step: str, at: datetime) -> SlaStep:
+    return SlaStep(case_id=clock.case_id, tier=clock.tier, step=step, deadline=clock.deadline,
+                   fired_at=at)
+
+
+def opened_line(clock: Clock, case: CaseOpened) -> dict[str, Any]:
+    """The clock history's detail for its opening."""
+    return {"tier": clock.tier, "status": case.status}
+
+
+async def _started(conn: asyncpg.Connection, policy: SlaPolicy, clock: Clock) -> None:
     await timers.arm(conn, clock.case_id, clock_steps(policy, clock))
-    await emit(conn, "sla.started", source=SOURCE, case_id=clock.case_id,
-               data=SlaStarted(case_id=clock.case_id, tier=clock.tier,
-                               started_at=clock.started_at, deadline=clock.deadline,
-                               turnaround_seconds=clock.turnaround.total_seconds()))
+    await emit(conn, "sla.started", source=SOURCE, case_id=clock.case_id, data=started(clock))
 
 
 async def _held(conn: asyncpg.Connection, policy: SlaPolicy, clock: Clock,
@@ -110,7 +123,7 @@ async def _held(conn: asyncpg.Connection, policy: SlaPolicy, clock: Clock,
     await _announce(conn, "sla.paused", clock, "paused", at)
 
 
-async def _expedite(conn: asyncpg.Connection, policy: SlaPolicy, clock: Clock,
+async def expedite(conn: asyncpg.Connection, policy: SlaPolicy, clock: Clock,
                     now: datetime) -> None:
     """Fast-progressing cancers: page the on-call lead at opening, and let the matcher use
     reserve capacity (it reads `sla.escalated` with level `expedite`)."""
@@ -127,9 +140,8 @@ async def _expedite(conn: asyncpg.Connection, policy: SlaPolicy, clock: Clock,
 
 async def _announce(conn: asyncpg.Connection, short: str, clock: Clock, step: str,
                     at: datetime) -> None:
-    await emit(conn, short, source=SOURCE, case_id=clock.case_id, data=SlaStep(
-        case_id=clock.case_id, tier=clock.tier, step=step, deadline=clock.deadline,
-        fired_at=at))
+    await emit(conn, short, source=SOURCE, case_id=clock.case_id,
+               data=announcement(clock, step, at))
 
 
 async def _met(conn: asyncpg.Connection, clock: Clock, now: datetime) -> None:
