@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from oncoroute_shared.db.migrations import migrate
 from oncoroute_shared.db.pool import create_pool
 from oncoroute_shared.embedded.stack import Infrastructure
+from oncoroute_shared.messaging.consumer import Processor, Record
 
 
 @contextlib.asynccontextmanager
@@ -40,3 +42,27 @@ async def scratch(infra: Infrastructure, tmp_path: Path) -> AsyncIterator[asyncp
         "CREATE TABLE effects (event_id text NOT NULL, note text);")
     async with migrated_schema(infra, "t_", migrations) as pool:
         yield pool
+
+
+Processors = Callable[[asyncpg.Pool], dict[str, Processor]]
+
+
+async def one_by_one_and_batched(
+    two: tuple[asyncpg.Pool, asyncpg.Pool], processors: Processors,
+    steps: list[tuple[str, list[Any]]], records: Callable[[str, list[Any], int], list[Record]],
+    state: Callable[[asyncpg.Pool], Awaitable[dict[str, Any]]],
+) -> dict[str, Any]:
+    """Each step's events, as `records` (topic, events, first offset), through the first
+    schema's processors one at a time and through the second's as one batch; asserts that
+    both leave the same `state`, and returns it."""
+    singles, together = processors(two[0]), processors(two[1])
+    start = 0
+    for topic, events in steps:
+        recs = records(topic, events, start)
+        start += len(recs)
+        for rec in recs:
+            await singles[topic].process(rec)
+        await together[topic].process_batch(recs)
+    expected, got = await state(two[0]), await state(two[1])
+    assert got == expected
+    return got

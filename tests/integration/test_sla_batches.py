@@ -5,7 +5,6 @@ rows and events either way, and far fewer statements."""
 
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -24,8 +23,6 @@ from oncoroute_shared.contracts.assignments import (
 )
 from oncoroute_shared.contracts.cases import CaseClosed, CaseOpened, CaseUpdated, Classification
 from oncoroute_shared.contracts.submissions import Submission
-from oncoroute_shared.db.migrations import migrate
-from oncoroute_shared.db.pool import create_pool
 from oncoroute_shared.embedded.stack import Infrastructure
 from oncoroute_shared.envelope import decode, encode, new_event
 from oncoroute_shared.messaging.consumer import Batched, Processor, Record, Subscription
@@ -36,6 +33,7 @@ from oncoroute_sla.entrypoints.kafka import subscriptions
 from oncoroute_sla.handlers import batches
 
 from ..support.submissions import submission
+from .conftest import migrated_schema, one_by_one_and_batched
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 3, 1, 9, tzinfo=UTC)
@@ -96,25 +94,11 @@ def _records(topic: str, events: list[Any], start: int) -> list[Record]:
             for n, data in enumerate(events)]
 
 
-async def _schema(infra: Infrastructure) -> tuple[str, asyncpg.Pool]:
-    name = f"sla_b_{uuid.uuid4().hex[:8]}"
-    assert infra.database_url
-    pool = await create_pool(infra.database_url, name, 4)
-    async with pool.acquire() as conn:
-        await migrate(conn, name, SPEC.migrations)
-    return name, pool
-
-
 @pytest.fixture
 async def two(infra: Infrastructure) -> AsyncIterator[tuple[asyncpg.Pool, asyncpg.Pool]]:
-    made = [await _schema(infra), await _schema(infra)]
-    try:
-        yield made[0][1], made[1][1]
-    finally:
-        for name, pool in made:
-            async with pool.acquire() as conn:
-                await conn.execute(f'DROP SCHEMA "{name}" CASCADE')
-            await pool.close()
+    async with (migrated_schema(infra, "sla_b_", SPEC.migrations) as one,
+                migrated_schema(infra, "sla_b_", SPEC.migrations) as other):
+        yield one, other
 
 
 def _processors(pool: asyncpg.Pool) -> dict[str, Processor]:
@@ -155,17 +139,7 @@ async def _state(pool: asyncpg.Pool) -> dict[str, Any]:
 async def test_a_batch_leaves_what_one_event_at_a_time_leaves(
     two: tuple[asyncpg.Pool, asyncpg.Pool],
 ) -> None:
-    one_by_one, batched = two
-    singles, together = _processors(one_by_one), _processors(batched)
-    offset = 0
-    for topic, events in STEPS:
-        recs = _records(topic, events, offset)
-        offset += len(recs)
-        for rec in recs:
-            await singles[topic].process(rec)
-        await together[topic].process_batch(recs)
-    expected, got = await _state(one_by_one), await _state(batched)
-    assert got == expected
+    got = await one_by_one_and_batched(two, _processors, STEPS, _records, _state)
     # and the scenario does what it should, so the comparison compares something
     assert {c["case_id"]: c["state"] for c in got["clocks"]} == {
         "c-1": "running", "c-2": "waiting", "c-3": "running", "c-4": "running",

@@ -19,27 +19,44 @@ async def save_case(conn: asyncpg.Connection, facts: CaseFacts, now: datetime) -
     """Store the case under its lock (`lock_case`, taken first in the same statement); False
     when it was stored before. Events parked for it are to be taken in a later statement,
     which then sees every event parked before the lock was granted."""
-    created = await conn.fetchval(
+    return facts.case_id in await save_cases(conn, [facts], now)
+
+
+async def save_cases(conn: asyncpg.Connection, many: list[CaseFacts], now: datetime) -> set[str]:
+    """`save_case` for several cases in one statement (the locks in the order of their ids);
+    the ids of those stored now."""
+    many = sorted(many, key=lambda f: f.case_id)
+    created = await conn.fetch(
         f"""INSERT INTO cases (case_id, facts, created_at, updated_at)
-            SELECT $1, $2, $3, $3 FROM (SELECT {_LOCK}) AS locked
-            ON CONFLICT (case_id) DO NOTHING RETURNING true""",
-        facts.case_id, facts.model_dump(mode="json"), now)
-    return bool(created)
+            SELECT u.case_id, u.facts, $3, $3
+            FROM unnest($1::text[], $2::jsonb[]) AS u(case_id, facts)
+            CROSS JOIN LATERAL (SELECT {_LOCK.replace("$1", "u.case_id")}) AS locked
+            ON CONFLICT (case_id) DO NOTHING RETURNING case_id""",
+        [f.case_id for f in many], [f.model_dump(mode="json") for f in many], now)
+    return {r["case_id"] for r in created}
 
 
 async def case_and_offers(conn: asyncpg.Connection,
                           case_id: str) -> tuple[CaseFacts | None, list[Offer]]:
     """Notify's copy of the case and its offers (oldest first), in one round trip."""
-    row = await conn.fetchrow(
-        """SELECT (SELECT facts FROM cases WHERE case_id = $1) AS facts,
+    return (await cases_and_offers(conn, [case_id]))[case_id]
+
+
+async def cases_and_offers(conn: asyncpg.Connection, case_ids: list[str],
+                           ) -> dict[str, tuple[CaseFacts | None, list[Offer]]]:
+    """`case_and_offers` for several cases in one round trip."""
+    rows = await conn.fetch(
+        """SELECT u.case_id, (SELECT facts FROM cases c WHERE c.case_id = u.case_id) AS facts,
                   (SELECT coalesce(jsonb_agg(jsonb_build_object(
                        'assignment_id', assignment_id, 'case_id', case_id, 'seat', seat,
                        'reviewer_id', reviewer_id, 'reviewer_name', reviewer_name,
                        'reviewer_email', reviewer_email, 'reviewer_phone', reviewer_phone,
                        'status', status) ORDER BY updated_at, assignment_id), '[]'::jsonb)
-                   FROM offers WHERE case_id = $1) AS offers""", case_id)
-    case = CaseFacts.model_validate(row["facts"]) if row["facts"] is not None else None
-    return case, [Offer.model_validate(o) for o in row["offers"]]
+                   FROM offers o WHERE o.case_id = u.case_id) AS offers
+           FROM unnest($1::text[]) AS u(case_id)""", case_ids)
+    return {r["case_id"]: (CaseFacts.model_validate(r["facts"]) if r["facts"] is not None
+                           else None, [Offer.model_validate(o) for o in r["offers"]])
+            for r in rows}
 
 
 async def update_case(conn: asyncpg.Connection, case_id: str, changes: dict[str, Any],
@@ -50,13 +67,21 @@ async def update_case(conn: asyncpg.Connection, case_id: str, changes: dict[str,
 
 
 async def add_offer(conn: asyncpg.Connection, offer: Offer, now: datetime) -> None:
+    await add_offers(conn, [offer], now)
+
+
+async def add_offers(conn: asyncpg.Connection, offers: list[Offer], now: datetime) -> None:
+    if not offers:
+        return
     await conn.execute(
         """INSERT INTO offers (assignment_id, case_id, seat, reviewer_id, reviewer_name,
                reviewer_email, reviewer_phone, status, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+           SELECT *, $9::timestamptz FROM unnest($1::text[], $2::text[], $3::text[],
+               $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
            ON CONFLICT (assignment_id) DO NOTHING""",
-        offer.assignment_id, offer.case_id, offer.seat, offer.reviewer_id, offer.reviewer_name,
-        offer.reviewer_email, offer.reviewer_phone, offer.status, now)
+        *([getattr(o, f) for o in offers] for f in (
+            "assignment_id", "case_id", "seat", "reviewer_id", "reviewer_name",
+            "reviewer_email", "reviewer_phone", "status")), now)
 
 
 async def set_offer_status(conn: asyncpg.Connection, assignment_id: str, status: OfferStatus,
@@ -86,6 +111,15 @@ async def park(conn: asyncpg.Connection, case_id: str, event: CloudEvent, now: d
 
 
 async def take_parked(conn: asyncpg.Connection, case_id: str) -> list[CloudEvent]:
-    rows = await conn.fetch(
-        "DELETE FROM parked_events WHERE case_id = $1 RETURNING id, event", case_id)
-    return [CloudEvent.model_validate(r["event"]) for r in sorted(rows, key=lambda r: r["id"])]
+    return (await take_parked_of(conn, [case_id])).get(case_id, [])
+
+
+async def take_parked_of(conn: asyncpg.Connection,
+                         case_ids: list[str]) -> dict[str, list[CloudEvent]]:
+    """The events parked for each of the cases, taken off the park, oldest first."""
+    rows = await conn.fetch("DELETE FROM parked_events WHERE case_id = ANY($1::text[])"
+                            " RETURNING case_id, id, event", case_ids)
+    out: dict[str, list[CloudEvent]] = {}
+    for r in sorted(rows, key=lambda r: r["id"]):
+        out.setdefault(r["case_id"], []).append(CloudEvent.model_validate(r["event"]))
+    return out

@@ -34,6 +34,12 @@ async def plan(conn: asyncpg.Connection, planned: list[Planned], *, event_type: 
                case_id: str, now: datetime) -> None:
     """Record the deliveries in one round trip; one that (event, recipient, channel) already
     has, ever, is skipped."""
+    await plan_for(conn, [(p, event_type, case_id) for p in planned], now=now)
+
+
+async def plan_for(conn: asyncpg.Connection, planned: list[tuple[Planned, str, str]], *,
+                   now: datetime) -> None:
+    """`plan` for the deliveries of several events: `(planned, event type, case id)`."""
     if not planned:
         return
     await conn.executemany(
@@ -45,7 +51,7 @@ async def plan(conn: asyncpg.Connection, planned: list[Planned], *, event_type: 
         [(str(uuid.uuid4()), p.source_event_id, event_type, case_id, p.message.audience,
           p.message.channel, p.message.recipient, p.message.template, p.message.context,
           p.message.urgency, p.message.locale, p.message.quiet_tz, p.status, p.due_at, now)
-         for p in planned],
+         for p, event_type, case_id in planned],
     )
 
 

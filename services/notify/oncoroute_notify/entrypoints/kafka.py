@@ -8,11 +8,11 @@ from typing import Any
 import asyncpg
 
 from oncoroute_shared.envelope import CloudEvent
-from oncoroute_shared.messaging.consumer import Handler, Subscription
+from oncoroute_shared.messaging.consumer import Batched, Handler, Subscription
 from oncoroute_shared.runtime import Runtime
 from oncoroute_shared.topics import Topic
 
-from ..handlers import events
+from ..handlers import batches, events
 
 TOPICS: dict[Topic, tuple[str, ...]] = {
     Topic.CASES: ("case.opened", "case.updated", "case.closed"),
@@ -22,11 +22,17 @@ TOPICS: dict[Topic, tuple[str, ...]] = {
     Topic.SLA_EVENTS: ("sla.warning", "sla.escalated", "sla.breached",
                        "sla.acceptance_expired"),
 }
+BATCHED = (Topic.CASES, Topic.ASSIGNMENTS)  # what `batches` plans together: opened, offered
 
 
 def subscriptions(runtime: Runtime) -> list[Subscription]:
     async def handle(conn: asyncpg.Connection, event: CloudEvent, data: Any) -> None:
         await events.on_event(conn, event, data, runtime.state["deps"], datetime.now(UTC))
 
+    async def handle_batch(conn: asyncpg.Connection, items: list[Batched]) -> list[Batched]:
+        return await batches.on_batch(conn, items, runtime.state["deps"], datetime.now(UTC))
+
     handler: Handler = handle
-    return [Subscription(topic, dict.fromkeys(kinds, handler)) for topic, kinds in TOPICS.items()]
+    return [Subscription(topic, dict.fromkeys(kinds, handler),
+                         batch_handler=handle_batch if topic in BATCHED else None)
+            for topic, kinds in TOPICS.items()]

@@ -52,25 +52,43 @@ async def _opened(conn: asyncpg.Connection, event: CloudEvent, data: Any, deps: 
     if not await cases.save_case(conn, facts, now):  # under the case's lock
         return
     await _plan(conn, event, "case.opened", data, facts, [], deps, now)
-    for parked in await cases.take_parked(conn, facts.case_id):
-        short = short_type(parked.type) or ""
-        await on_event(conn, parked, model_for(short).model_validate(parked.data), deps, now)
+    await unpark(conn, await cases.take_parked(conn, facts.case_id), deps, now)
+
+
+async def unpark(conn: asyncpg.Connection, parked: list[CloudEvent], deps: Deps,
+                 now: datetime) -> None:
+    """The events that waited for their case, now that it is stored, in their order."""
+    for event in parked:
+        short = short_type(event.type) or ""
+        await on_event(conn, event, model_for(short).model_validate(event.data), deps, now)
 
 
 async def _plan(conn: asyncpg.Connection, event: CloudEvent, kind: str, data: Any,
                 case: CaseFacts | None, offers: list[Offer], deps: Deps, now: datetime) -> None:
-    plan = rules.Plan(deps.policy, deps.links, event.id, event.time)
-    messages = rules.plan_messages(kind, data, case, offers, plan)
+    messages = messages_for(event, kind, data, case, offers, deps)
     await store(conn, event.id, kind, data.case_id, messages, deps, now)
 
 
 async def store(conn: asyncpg.Connection, source_id: str, kind: str, case_id: str,
                 messages: list[Message], deps: Deps, now: datetime) -> None:
-    planned = []
+    await deliveries.plan(conn, planned(source_id, messages, deps, now), event_type=kind,
+                          case_id=case_id, now=now)
+
+
+def planned(source_id: str, messages: list[Message], deps: Deps,
+            now: datetime) -> list[deliveries.Planned]:
+    """The messages an event calls for, each with its status and when it is due."""
+    out = []
     for m in messages:
         status, due = first_due(now, m.urgency, m.quiet_tz, deps.policy.quiet_hours)
-        planned.append(deliveries.Planned(m.once_per or source_id, m, status, due))
-    await deliveries.plan(conn, planned, event_type=kind, case_id=case_id, now=now)
+        out.append(deliveries.Planned(m.once_per or source_id, m, status, due))
+    return out
+
+
+def messages_for(event: CloudEvent, kind: str, data: Any, case: CaseFacts | None,
+                 offers: list[Offer], deps: Deps) -> list[Message]:
+    return rules.plan_messages(kind, data, case, offers,
+                               rules.Plan(deps.policy, deps.links, event.id, event.time))
 
 
 async def _apply(conn: asyncpg.Connection, kind: str, data: Any, now: datetime) -> None:
