@@ -9,13 +9,14 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 import pytest
 
 from oncoroute_notify import samples
 from oncoroute_notify.adapters import deliveries
-from oncoroute_notify.adapters.channels import LogChannel
+from oncoroute_notify.adapters.channels import Channel, LogChannel
 from oncoroute_notify.adapters.templates import Renderer
 from oncoroute_notify.bootstrap import MIGRATIONS_DIR
 from oncoroute_notify.domain.links import Links
@@ -215,5 +216,67 @@ async def test_a_channel_with_more_due_than_slots_drains_without_a_wake_up(
         await eventually(lambda: _all_sent(pool, planned), timeout=IDLE_S * 0.6,
                          what="every delivery sent well before the next timed look")
     finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+class _Holding(LogChannel):
+    """Sends like the log channel; after its first send, locks that delivery's row in a
+    transaction of its own, so the outcome cannot be recorded until `release`."""
+
+    def __init__(self, name: str, pool: asyncpg.Pool) -> None:
+        super().__init__(name)
+        self.pool = pool
+        self.sent: list[str] = []
+        self.conn: asyncpg.Connection | None = None
+        self.tx: Any = None
+
+    async def send(self, message: Any) -> None:
+        await super().send(message)
+        self.sent.append(message.delivery_id)
+        if self.conn is None:
+            self.conn = await self.pool.acquire()
+            self.tx = self.conn.transaction()
+            await self.tx.start()
+            await self.conn.execute("SELECT 1 FROM deliveries WHERE delivery_id = $1 FOR UPDATE",
+                                    message.delivery_id)
+
+    async def release(self) -> None:
+        if self.conn is not None:
+            conn, self.conn = self.conn, None
+            await self.tx.rollback()
+            await self.pool.release(conn)
+
+
+async def test_a_slot_is_free_once_the_channel_answers_not_once_the_outcome_is_recorded(
+    pool: asyncpg.Pool,
+) -> None:
+    """One slot per channel: while the first send's outcome waits to be recorded (its row
+    locked elsewhere), the channel already takes the next delivery; the first is recorded
+    once the lock goes, and nothing is sent twice."""
+    for _ in range(2):
+        await _plan_case(pool)
+    busiest = await pool.fetchval(
+        "SELECT channel FROM deliveries GROUP BY channel ORDER BY count(*) DESC LIMIT 1")
+    planned = await pool.fetchval("SELECT count(*) FROM deliveries")
+    holding = _Holding(busiest, pool)
+    channels: dict[str, Channel] = {c: holding if c == busiest else LogChannel(c)
+                                    for c in CHANNELS}
+    dispatcher = Dispatcher(pool, channels, Renderer(), _deps(), 1)
+    task = asyncio.create_task(dispatcher.run(None))
+    try:
+        async def two_sent() -> bool | None:
+            return True if len(holding.sent) >= 2 else None
+
+        await eventually(two_sent, timeout=IDLE_S * 0.6,
+                         what="the next send while the first is still being recorded")
+        first = await pool.fetchval("SELECT status FROM deliveries WHERE delivery_id = $1",
+                                    holding.sent[0])
+        assert first == "pending"  # its outcome is still waiting for the lock
+        await holding.release()
+        await eventually(lambda: _all_sent(pool, planned), timeout=30, what="all sent")
+        assert len(holding.sent) == len(set(holding.sent))
+    finally:
+        await holding.release()
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

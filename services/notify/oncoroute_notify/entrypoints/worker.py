@@ -1,7 +1,10 @@
 """The delivery loop: lease due deliveries, up to each channel's free slots, and send each in
-its own task, so a slow or failing channel never holds up the others. Looks again (a lease
-and the next due time) when a delivery is planned (LISTEN), when the next one falls due, and
-when a send finishes if that may have left work: a channel was full, or the send is to be
+its own task, so a slow or failing channel never holds up the others. A slot is a send the
+channel has not answered yet (`NOTIFY_CONCURRENCY` is how hard notify presses a relay or
+gateway): it is free again once the channel answers, while the outcome is being recorded,
+with at most as many again recording at once. Looks again (a lease and the next due time)
+when a delivery is planned (LISTEN), when the next one falls due, and when a send frees a
+slot or finishes if that may have left work: a channel was full, or the send is to be
 retried. A send that simply went out changes nothing to look at."""
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ class Dispatcher:
         self._deps, self._slots, self._clock = deps, concurrency, clock
         self._rng = rng or random.Random()
         self._inflight: dict[str, set[asyncio.Task[None]]] = {c: set() for c in channels}
+        self._sending = dict.fromkeys(channels, 0)  # sends the channel has not answered yet
         self.wake = asyncio.Event()  # a send finished
         self._full: set[str] = set()  # channels that may have due rows left unleased
         self._recheck = False  # a finished send left something to look at
@@ -52,7 +56,8 @@ class Dispatcher:
         self.idle = asyncio.Event()  # the loop waits with nothing left to look at
 
     def _free(self, channel: str) -> int:
-        return self._slots - len(self._inflight[channel])
+        return min(self._slots - self._sending[channel],
+                   2 * self._slots - len(self._inflight[channel]))
 
     async def dispatch_due(self) -> None:
         """Lease what is due on every channel with a free slot, in one statement."""
@@ -69,20 +74,33 @@ class Dispatcher:
                 self._full.add(name)  # more may be due than it had slots for
         for row in rows:
             name = row["channel"]
-            task = asyncio.create_task(self._send(row, self._channels[name]))
+            self._sending[name] += 1
+            task = asyncio.create_task(self._send(row, name))
             self._inflight[name].add(task)
             task.add_done_callback(functools.partial(self._done, name))
 
-    async def _send(self, row: dict[str, Any], channel: Channel) -> None:
+    async def _send(self, row: dict[str, Any], name: str) -> None:
         decision = None
+        answered = False
+
+        def free_slot() -> None:
+            nonlocal answered
+            if not answered:
+                answered = True
+                self._sending[name] -= 1
+                if name in self._full:  # its next due row can go now
+                    self._recheck = True
+                    self.wake.set()
+
         try:
-            decision = await deliver(self._pool, row, channel, self._renderer, self._deps,
-                                     self._rng, self._clock)
+            decision = await deliver(self._pool, row, self._channels[name], self._renderer,
+                                     self._deps, self._rng, self._clock, answered=free_slot)
         except asyncpg.PostgresError as exc:  # the lease runs out and the row is tried again
             log.warning("delivery %s not recorded: %s", row["delivery_id"], type(exc).__name__)
         except (OSError, asyncpg.InterfaceError) as exc:
             log.warning("delivery %s not recorded: %s", row["delivery_id"], type(exc).__name__)
         finally:
+            free_slot()
             if decision is None or decision.status != "sent":
                 self._recheck = True  # to be retried, or not recorded: look again
 

@@ -58,9 +58,12 @@ async def attempt(row: dict[str, Any], channel: Channel, renderer: Renderer) -> 
 
 async def deliver(pool: asyncpg.Pool, row: dict[str, Any], channel: Channel,
                   renderer: Renderer, deps: Deps, rng: random.Random,
-                  clock: Callable[[], datetime]) -> Decision | None:
-    """Returns the decision recorded, or None when another worker took the lease over."""
+                  clock: Callable[[], datetime],
+                  answered: Callable[[], None] = lambda: None) -> Decision | None:
+    """Returns the decision recorded, or None when another worker took the lease over.
+    `answered` is called once the channel has answered, before the outcome is recorded."""
     outcome, error = await attempt(row, channel, renderer)
+    answered()
     now = clock()
     decision = after_attempt(outcome, error, row["attempts"], now, deps.policy.retry, rng,
                              row["urgency"], row["quiet_tz"], deps.policy.quiet_hours)
