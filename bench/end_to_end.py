@@ -252,7 +252,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         # on a machine whose speed drifts by a third within minutes: the system against the
         # mean of the two. The benchmark's patients are where it is daytime, so the patient's
         # acknowledgement is sent at once, by the services and the ceiling alike.
-        result["ceiling_before"] = await ceiling_run(infra, args, True, latency=False)
+        if args.ceiling_cases:
+            result["ceiling_before"] = await ceiling_run(infra, args, True, latency=False)
         wait = {"KAFKA_FETCH_MAX_WAIT_MS": str(args.fetch_wait_ms)}
         result["fetch_wait_ms"] = args.fetch_wait_ms
         with running_system(wait, infra=infra) as (_, procs):
@@ -271,11 +272,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                                  for rate in [*args.rates, 0.8 * kafka_max]
                                  for mode in args.modes]
             result["load_system"] = os.getloadavg()
-        result["ceiling"] = await ceiling_run(infra, args,
-                                              result["throughput"][0]["patient_sends"],
-                                              latency=True)
+        if args.ceiling_cases:
+            result["ceiling"] = await ceiling_run(infra, args,
+                                                  result["throughput"][0]["patient_sends"],
+                                                  latency=True)
     result["load_after"] = os.getloadavg()
     result["speed_probe_ms"].append(speed_probe())
+    if not args.ceiling_cases:
+        return result
     tops = [result["ceiling_before"]["ceiling_cases_per_s"],
             result["ceiling"]["ceiling_cases_per_s"]]
     result["ceiling_mean_cases_per_s"] = round(sum(tops) / 2, 1)
@@ -287,18 +291,18 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def table(r: dict[str, Any]) -> str:
     lines = ["| what | figure |", "|---|---|"]
+    ceilings = [("ceiling before the system", r["ceiling_before"]),
+                ("ceiling after the system", r["ceiling"])] if "ceiling" in r else []
     for t in r["throughput"]:
-        low, high = t["of_ceiling_range"]
         lines.append(f"| {t['mode']} flat out, {t['cases']} cases | **{t['cases_per_s']} cases/s**"
-                     f" ({t['of_ceiling']:.0%} of the ceilings' mean; {low:.0%}-{high:.0%} of"
-                     f" either) |")
-    for label, c in (("ceiling before the system", r["ceiling_before"]),
-                     ("ceiling after the system", r["ceiling"])):
+                     + (" ({:.0%} of the ceilings' mean; {:.0%}-{:.0%} of either) |".format(
+                         t["of_ceiling"], *t["of_ceiling_range"]) if ceilings else " |"))
+    for label, c in ceilings:
         lines.append(f"| {label}, {c['cases']} cases, batches of {c['batch']},"
                      f" {c['messages_per_case']} messages/case |"
                      f" **{c['ceiling_cases_per_s']} cases/s**"
                      f" ({c['commits_per_case']} commits/case) |")
-    c = r["ceiling"]
+    c = r.get("ceiling", {})
     for lat in r["latency"]:
         ms = lat["latency_ms"]
         lines.append(f"| latency at {lat['rate']}/s, {lat['mode']}, {lat['cases']} cases"
@@ -330,7 +334,8 @@ def table(r: dict[str, Any]) -> str:
         str(x) for x in r["speed_probe_ms"]) + "; around the ceiling before, each flat-out"
         " run, the ceiling after: " + ", ".join(
             "/".join(str(x) for x in part["speed_probe_ms"])
-            for part in (r["ceiling_before"], *r["throughput"], r["ceiling"])))
+            for part in (*(c for _, c in ceilings[:1]), *r["throughput"],
+                         *(c for _, c in ceilings[1:]))))
     lines.append("load average before / after the system / at the end: " + " / ".join(
         ", ".join(f"{x:.1f}" for x in r[k]) for k in ("load_before", "load_system",
                                                       "load_after")))
@@ -343,7 +348,8 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=2000, help="cases per flat-out run")
     parser.add_argument("--seconds", type=float, default=20, help="length of each latency run")
     parser.add_argument("--modes", type=lambda s: s.split(","), default=["kafka", "http"])
-    parser.add_argument("--ceiling-cases", type=int, default=3000)
+    parser.add_argument("--ceiling-cases", type=int, default=3000,
+                        help="cases per ceiling measurement (0: the system alone, no ceiling)")
     parser.add_argument("--batch", type=int, default=100,
                         help="the ceiling's records per transaction (CONSUMER_BATCH_MAX)")
     parser.add_argument("--rates", type=lambda s: [float(x) for x in s.split(",")],
