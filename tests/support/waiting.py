@@ -12,12 +12,15 @@ T = TypeVar("T")
 
 async def eventually(probe: Callable[[], Awaitable[T | None]], *, timeout: float = 60,
                      interval: float = 0.2, what: str = "condition") -> T:
-    """Await `probe` until it returns something truthy; fail naming `what` at the deadline."""
+    """Await `probe` until it returns something truthy; fail naming `what` at the deadline,
+    also when a probe is still waiting then (it is cancelled, and named as the last result)."""
     end = time.monotonic() + timeout
     last: object = None
     while time.monotonic() < end:
         try:
-            result = await probe()
+            result = await asyncio.wait_for(probe(), max(end - time.monotonic(), 0.01))
+        except TimeoutError as exc:  # the deadline, or the probe's own timeout: try again
+            last = "a probe still waiting at the deadline" if time.monotonic() >= end else exc
         except Exception as exc:  # a service may still be starting
             last = exc
         else:
