@@ -93,8 +93,9 @@ async def _open(conn: asyncpg.Connection, items: list[Batched], policy: SlaPolic
 
 async def _offer(conn: asyncpg.Connection, items: list[Batched], policy: SlaPolicy,
                  now: datetime) -> list[Batched]:
-    """`assignments.on_offered` and `board.on_offered` for offers new to sla; an offer sla
-    already has is left."""
+    """`assignments.on_offered` and `board.on_offered` for offers new to sla. An offer sla
+    already has is left: its own handler then only refreshes the board's details of it,
+    which do not depend on the order of the case's other offers."""
     new = await offers.add_many(conn, [
         (offer_of(o), o.offered_at, o.tumor_group, o.reviewer.name, o.reviewer.max_active)
         for o in (b.data for b in items)])
