@@ -39,7 +39,9 @@ async def test_the_timer_loop_survives_a_database_restart(
     own_database: tuple[EmbeddedPostgres, SlaSchema],
 ) -> None:
     pg, db = own_database
-    loop = db.loop(safety_wake_s=3600)  # only a NOTIFY (or a reconnect) wakes it in time
+    # The loop has its own pool, as the service has: the test's probes are another client
+    service_pool = await db.new_pool()
+    loop = db.loop(service_pool, safety_wake_s=3600)  # only a NOTIFY (or a reconnect) wakes it
     task = asyncio.create_task(loop.run())
     try:
         [before] = await new_clocks(db, 1, await db.now())
@@ -64,3 +66,4 @@ async def test_the_timer_loop_survives_a_database_restart(
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+        await service_pool.close()
