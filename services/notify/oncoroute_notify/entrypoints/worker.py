@@ -147,6 +147,7 @@ class Dispatcher:
             self.idle.set()
             notified = asyncio.ensure_future(listen.wait(timeout))
             finished = asyncio.ensure_future(self.wake.wait())
+            woken: object = None
             try:
                 done, _ = await asyncio.wait({notified, finished},
                                              return_when=asyncio.FIRST_COMPLETED)
@@ -154,8 +155,10 @@ class Dispatcher:
                 self.idle.clear()
                 for task in (notified, finished):
                     task.cancel()
-                await asyncio.gather(notified, finished, return_exceptions=True)
-            if notified in done:
+                woken = (await asyncio.gather(notified, finished, return_exceptions=True))[0]
+            # A NOTIFY in the same moment as a finished send: the cancelled wait may still
+            # have seen it (and used it up); passing it over slept until the next timed look
+            if notified in done or woken is True:
                 return  # a delivery was planned, or the next one is due
 
     async def run(self, dsn: str | None = None) -> None:
