@@ -234,7 +234,7 @@ class _Holding(LogChannel):
     async def send(self, message: Any) -> None:
         await super().send(message)
         self.sent.append(message.delivery_id)
-        if self.conn is None:
+        if len(self.sent) == 1:  # the first send only, not again after `release`
             self.conn = await self.pool.acquire()
             self.tx = self.conn.transaction()
             await self.tx.start()
