@@ -14,6 +14,7 @@ import pytest
 from oncoroute_shared.db.migrations import migrate
 from oncoroute_shared.db.pool import create_pool
 from oncoroute_shared.embedded.stack import Infrastructure
+from oncoroute_shared.envelope import CloudEvent, encode
 from oncoroute_shared.messaging.consumer import Processor, Record
 
 
@@ -66,3 +67,20 @@ async def one_by_one_and_batched(
     expected, got = await state(two[0]), await state(two[1])
     assert got == expected
     return got
+
+
+@contextlib.asynccontextmanager
+async def two_schemas(infra: Infrastructure, prefix: str,
+                      migrations: Path) -> AsyncIterator[tuple[asyncpg.Pool, asyncpg.Pool]]:
+    """Two fresh schemas with the same migrations, for `one_by_one_and_batched`."""
+    async with (migrated_schema(infra, prefix, migrations) as one,
+                migrated_schema(infra, prefix, migrations) as other):
+        yield one, other
+
+
+def traced_records(topic: str, events: list[CloudEvent], start: int) -> list[Record]:
+    """`events` as the records of one partition from offset `start`, each keyed by its subject
+    and carrying its own trace (the events it causes must continue that one)."""
+    return [Record(topic, 0, start + n, (e.subject or "").encode(), encode(e),
+                   {"traceparent": f"00-{start + n + 1:032x}-{start + n + 1:016x}-01"})
+            for n, e in enumerate(events)]

@@ -4,6 +4,7 @@ load, decide (domain), store and emit in the caller's transaction."""
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,9 +20,9 @@ from oncoroute_shared.contracts.cases import (
     Problem,
 )
 from oncoroute_shared.contracts.submissions import Record, Submission
-from oncoroute_shared.envelope import CloudEvent
+from oncoroute_shared.envelope import CloudEvent, new_event
 from oncoroute_shared.messaging.consumer import Batched
-from oncoroute_shared.messaging.outbox import emit
+from oncoroute_shared.messaging.outbox import emit, enqueue_rows, event_row
 from oncoroute_shared.metrics import CASES_OPENED, CASES_REJECTED
 
 from .adapters import cases
@@ -58,29 +59,68 @@ class CaseClosedError(Exception):
     """The case is closed; it takes no more records."""
 
 
+def _new_case(sub: Submission, rules: Rules) -> cases.NewCase:
+    """A case for the submission: its classification, status and missing records."""
+    classification = classify(sub, rules.policy.classification)
+    check = completeness(sub.reasons, sub.first_opinion.proposed_treatments,
+                         (r.kind for r in sub.records), rules.policy.records)
+    return cases.NewCase(str(uuid.uuid4()), sub, classification,
+                         status_for(check.complete, classification.fast_progressing),
+                         check.missing_records)
+
+
+def _opened(new: cases.NewCase, now: datetime) -> CloudEvent:
+    CASES_OPENED.labels(new.classification.tier,
+                        new.classification.tumor_group or "unclassified").inc()
+    return new_event("case.opened", source=SOURCE, subject=new.case_id, data=CaseOpened(
+        case_id=new.case_id, opened_at=now, status=new.status,
+        classification=new.classification, missing_records=new.missing_records,
+        submission=new.submission))
+
+
 async def open_case(conn: asyncpg.Connection, sub: Submission, rules: Rules,
                     now: datetime | None = None) -> Opened:
     """Open the case once per (source, external_id), in the caller's transaction."""
     now = now or datetime.now(UTC)
-    classification = classify(sub, rules.policy.classification)
-    check = completeness(sub.reasons, sub.first_opinion.proposed_treatments,
-                         (r.kind for r in sub.records), rules.policy.records)
-    status = status_for(check.complete, classification.fast_progressing)
-    missing = check.missing_records
-    case_id = str(uuid.uuid4())
-    if not await cases.insert_case(conn, case_id, sub, classification, status, missing, now):
+    new = _new_case(sub, rules)
+    if not await cases.insert_case(conn, new.case_id, sub, new.classification, new.status,
+                                   new.missing_records, now):
         existing = await cases.case_id_for(conn, sub.source, sub.external_id)
         assert existing is not None
         return Opened(existing, created=False)
-    event = await emit(
-        conn, "case.opened", source=SOURCE, case_id=case_id,
-        data=CaseOpened(case_id=case_id, opened_at=now, status=status,
-                        classification=classification, missing_records=missing,
-                        submission=sub),
-    )
+    event = _opened(new, now)
+    await enqueue_rows(conn, [event_row("case.opened", event)])
     await cases.add_to_timeline(conn, event)
-    CASES_OPENED.labels(classification.tier, classification.tumor_group or "unclassified").inc()
-    return Opened(case_id, created=True, status=status, missing_records=tuple(missing))
+    return Opened(new.case_id, created=True, status=new.status,
+                  missing_records=tuple(new.missing_records))
+
+
+async def open_submitted(conn: asyncpg.Connection, items: list[Batched], rules: Rules,
+                         now: datetime | None = None) -> list[Batched]:
+    """`on_submitted` for a batch's valid submissions, new cases in three statements for the
+    batch; returns the rest for `on_submitted` (invalid ones, and every submission whose
+    source and external id come twice in the batch). A case opened before stays as it is."""
+    now = now or datetime.now(UTC)
+    valid: list[tuple[Batched, Submission]] = []
+    for b in items:
+        sub, _problems = check_submission(b.event.data, rules.is_valid_code, parsed=b.data)
+        if sub is not None:
+            valid.append((b, sub))
+    twice = Counter((sub.source, sub.external_id) for _, sub in valid)
+    mine = [(b, sub) for b, sub in valid if twice[(sub.source, sub.external_id)] == 1]
+    if mine:
+        new = [(b, _new_case(sub, rules)) for b, sub in mine]
+        created = await cases.insert_cases(conn, [n for _, n in new], now)
+        events, rows = [], []
+        for b, n in new:
+            if n.case_id in created:
+                with b.traced():
+                    events.append(_opened(n, now))
+                    rows.append(event_row("case.opened", events[-1]))
+        await enqueue_rows(conn, rows)
+        await cases.add_all_to_timeline(conn, events)
+    taken = {id(b) for b, _ in mine}
+    return [b for b in items if id(b) not in taken]
 
 
 async def _visible_case(conn: asyncpg.Connection, case_id: str,
@@ -136,9 +176,11 @@ async def withdraw(conn: asyncpg.Connection, case_id: str, principal: Principal,
     return {"case_id": case_id, "status": "closed", "reason": "withdrawn"}
 
 
-async def on_submitted(conn: asyncpg.Connection, event: CloudEvent, rules: Rules) -> None:
-    """A `case.submitted` from Kafka: open it, or answer `case.rejected` listing every problem."""
-    sub, problems = check_submission(event.data, rules.is_valid_code)
+async def on_submitted(conn: asyncpg.Connection, event: CloudEvent, rules: Rules,
+                       parsed: Submission | None = None) -> None:
+    """A `case.submitted` from Kafka: open it, or answer `case.rejected` listing every problem.
+    `parsed`: its data, already validated as a Submission."""
+    sub, problems = check_submission(event.data, rules.is_valid_code, parsed=parsed)
     if sub is None:
         await reject(conn, event, problems)
         return

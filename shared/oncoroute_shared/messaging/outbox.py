@@ -37,11 +37,17 @@ async def emit(
 ) -> CloudEvent:
     """Record one event for the case in the outbox; the relay publishes it after commit."""
     event = new_event(short_type, source=source, subject=case_id, data=data, event_id=event_id)
-    await enqueue(
-        conn, topic_for(short_type), case_id, encode(event),
-        [("content-type", "application/cloudevents+json")], event.id,
-    )
+    await conn.execute(f"{INSERT} VALUES ($1, $2, $3, $4, $5)", *event_row(short_type, event).args)
     return event
+
+
+def event_row(short_type: str, event: CloudEvent) -> OutboxRow:
+    """What `emit` inserts for `event`, keyed by its subject (the case), with the current
+    trace in its headers; for `enqueue_rows`."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)  # the trace continues when the relay publishes after commit
+    return OutboxRow(topic_for(short_type), event.subject or "", encode(event),
+                     [*HEADERS, *([k, v] for k, v in carrier.items())], event.id)
 
 
 HEADERS = [["content-type", "application/cloudevents+json"]]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import asyncpg
+import orjson
 
 from oncoroute_shared.contracts.cases import Classification
 from oncoroute_shared.contracts.submissions import Submission
@@ -23,17 +25,43 @@ async def insert_case(
     missing: list[str], now: datetime,
 ) -> bool:
     """Insert unless (source, external_id) exists; True when this call created the case."""
-    created = await conn.fetchval(
+    return bool(await insert_cases(conn, [NewCase(case_id, sub, c, status, missing)], now))
+
+
+@dataclass(frozen=True)
+class NewCase:
+    case_id: str
+    submission: Submission
+    classification: Classification
+    status: str
+    missing_records: list[str]
+
+
+async def insert_cases(conn: asyncpg.Connection, new: list[NewCase], now: datetime) -> set[str]:
+    """`insert_case` for several (no two with one source and external id) in one statement;
+    returns the ids of the cases created."""
+    created = await conn.fetch(
         """INSERT INTO cases (case_id, source, external_id, status, tier, tumor_group,
                fast_progressing, rule, needs_triage, matched_on, missing_records, submission,
                opened_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
-           ON CONFLICT (source, external_id) DO NOTHING RETURNING true""",
-        case_id, sub.source, sub.external_id, status, c.tier, c.tumor_group,
-        c.fast_progressing, c.rule, c.needs_triage, c.matched_on, missing,
-        sub.model_dump(mode="json"), now,
+           SELECT u.case_id, u.source, u.external_id, u.status, u.tier, u.tumor_group, u.fast,
+                  u.rule, u.triage, u.matched_on, u.missing::jsonb, u.submission::jsonb,
+                  $13::timestamptz, $13::timestamptz
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                       $7::bool[], $8::text[], $9::bool[], $10::text[], $11::text[], $12::text[])
+                AS u(case_id, source, external_id, status, tier, tumor_group, fast, rule,
+                     triage, matched_on, missing, submission)
+           ON CONFLICT (source, external_id) DO NOTHING RETURNING case_id""",
+        [n.case_id for n in new], [n.submission.source for n in new],
+        [n.submission.external_id for n in new], [n.status for n in new],
+        [n.classification.tier for n in new], [n.classification.tumor_group for n in new],
+        [n.classification.fast_progressing for n in new],
+        [n.classification.rule for n in new], [n.classification.needs_triage for n in new],
+        [n.classification.matched_on for n in new],
+        [orjson.dumps(n.missing_records).decode() for n in new],
+        [n.submission.model_dump_json() for n in new], now,
     )
-    return bool(created)
+    return {r["case_id"] for r in created}
 
 
 async def lock_case(conn: asyncpg.Connection, case_id: str) -> dict[str, Any] | None:

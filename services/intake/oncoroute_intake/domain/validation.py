@@ -61,11 +61,12 @@ def _semantic(doc: dict[str, Any], is_valid_code: IsValidCode) -> list[Problem]:
     return found
 
 
-def check_submission(doc: Any, is_valid_code: IsValidCode,
-                     source: str | None = None) -> tuple[Submission | None, list[Problem]]:
+def check_submission(doc: Any, is_valid_code: IsValidCode, source: str | None = None,
+                     parsed: Submission | None = None) -> tuple[Submission | None, list[Problem]]:
     """The submission when `doc` is valid, else None and every problem found.
 
-    `source`, when given, fills a missing `source` (a FHIR bundle has none of its own)."""
+    `source`, when given, fills a missing `source` (a FHIR bundle has none of its own).
+    `parsed`: `doc` already validated as a Submission (the consumer does), not done again."""
     if not isinstance(doc, dict):
         return None, [Problem(path="(root)", message="must be a JSON object")]
     if source is not None and "source" not in doc:
@@ -75,7 +76,7 @@ def check_submission(doc: Any, is_valid_code: IsValidCode,
         return None, problems
     problems = _semantic(doc, is_valid_code)
     try:
-        sub = Submission.model_validate(doc)
+        sub = parsed if parsed is not None and source is None else Submission.model_validate(doc)
     except ValidationError as exc:
         return None, problems_of(exc) + problems
     return (None, problems) if problems else (sub, [])

@@ -9,7 +9,7 @@ import asyncpg
 from oncoroute_shared.contracts.cases import Problem
 from oncoroute_shared.contracts.registry import EVENTS
 from oncoroute_shared.envelope import CloudEvent
-from oncoroute_shared.messaging.consumer import Subscription
+from oncoroute_shared.messaging.consumer import Batched, Subscription
 from oncoroute_shared.runtime import Runtime
 from oncoroute_shared.topics import Topic
 
@@ -28,8 +28,11 @@ def subscriptions(runtime: Runtime) -> list[Subscription]:
     def rules() -> handlers.Rules:
         return runtime.state["rules"]  # type: ignore[no-any-return]
 
-    async def on_submitted(conn: asyncpg.Connection, event: CloudEvent, _data: Any) -> None:
-        await handlers.on_submitted(conn, event, rules())
+    async def on_submitted(conn: asyncpg.Connection, event: CloudEvent, data: Any) -> None:
+        await handlers.on_submitted(conn, event, rules(), data)
+
+    async def submitted_batch(conn: asyncpg.Connection, items: list[Batched]) -> list[Batched]:
+        return await handlers.open_submitted(conn, items, rules())
 
     async def on_invalid(conn: asyncpg.Connection, event: CloudEvent,
                          schema_problems: list[dict[str, str]]) -> None:
@@ -38,7 +41,7 @@ def subscriptions(runtime: Runtime) -> list[Subscription]:
         await handlers.reject(conn, event, problems or [Problem(**p) for p in schema_problems])
 
     subs = [Subscription(Topic.CASE_SUBMISSIONS, {"case.submitted": on_submitted},
-                         on_invalid=on_invalid)]
+                         on_invalid=on_invalid, batch_handler=submitted_batch)]
     for topic in TIMELINE_TOPICS:
         subs.append(Subscription(topic, dict.fromkeys(timeline_types(topic),
                                                       handlers.record_on_timeline),

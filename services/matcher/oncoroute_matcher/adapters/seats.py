@@ -43,16 +43,27 @@ async def wake_dispatcher(conn: asyncpg.Connection) -> None:
 
 
 async def create_case(conn: asyncpg.Connection, case: CaseFacts, now: datetime) -> bool:
-    created = await conn.fetchval(
+    return case.case_id in await create_cases(conn, [case], now)
+
+
+async def create_cases(conn: asyncpg.Connection, cases: list[CaseFacts],
+                       now: datetime) -> set[str]:
+    """The cases not stored before, in one statement; returns the ids of those created."""
+    created = await conn.fetch(
         """INSERT INTO cases (case_id, tier, fast_progressing, tumor_group, icd10,
                patient_region, report_language, first_opinion_physician,
                first_opinion_institution, opened_at, deadline, routable, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-           ON CONFLICT DO NOTHING RETURNING true""",
-        case.case_id, case.tier, case.fast_progressing, case.tumor_group, case.icd10,
-        case.patient_region, case.report_language, case.first_opinion_physician,
-        case.first_opinion_institution, case.opened_at, case.deadline, case.routable, now)
-    return bool(created)
+           SELECT *, $13::timestamptz FROM unnest($1::text[], $2::text[], $3::bool[],
+               $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+               $10::timestamptz[], $11::timestamptz[], $12::bool[])
+           ON CONFLICT DO NOTHING RETURNING case_id""",
+        *([getattr(c, name) for c in cases] for name in _CASE_COLUMNS), now)
+    return {r["case_id"] for r in created}
+
+
+_CASE_COLUMNS = ("case_id", "tier", "fast_progressing", "tumor_group", "icd10",
+                 "patient_region", "report_language", "first_opinion_physician",
+                 "first_opinion_institution", "opened_at", "deadline", "routable")
 
 
 async def lock_case(conn: asyncpg.Connection, case_id: str,
@@ -71,18 +82,41 @@ async def update_case(conn: asyncpg.Connection, case_id: str, now: datetime,
 
 async def create_seat(conn: asyncpg.Connection, case: CaseFacts, plan: SeatPlan,
                       now: datetime) -> bool:
+    """A seat of the case, carrying the current trace (the dispatcher's offer continues it)."""
     trace: dict[str, str] = {}
     propagate.inject(trace)
-    created = await conn.fetchval(
+    return bool(await create_seats(conn, [(case, plan, trace)], now))
+
+
+_SEP = "\x1f"  # between a seat's roles in `create_seats` (no role name holds it)
+
+
+async def create_seats(conn: asyncpg.Connection,
+                       seats: list[tuple[CaseFacts, SeatPlan, dict[str, str]]],
+                       now: datetime) -> int:
+    """Waiting seats (case, plan, trace context) not stored before, in one statement;
+    returns how many were created. (Each seat's roles travel as one string: an array
+    parameter cannot hold arrays of different lengths.)"""
+    return len(await conn.fetch(
         """INSERT INTO seats (case_id, seat, role, roles, require_expert, tumor_group, tier,
                fast_progressing, deadline, status, first_opinion_physician,
                first_opinion_institution, created_at, updated_at, trace_context)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'waiting', $10, $11, $12, $12, $13)
-           ON CONFLICT DO NOTHING RETURNING true""",
-        case.case_id, plan.seat, plan.role_label, sorted(plan.roles), plan.require_expert,
-        case.tumor_group, case.tier, case.fast_progressing, case.deadline,
-        case.first_opinion_physician, case.first_opinion_institution, now, trace)
-    return bool(created)
+           SELECT u.case_id, u.seat, u.role, string_to_array(u.roles, chr(31)),
+                  u.expert, u.tumor_group, u.tier, u.fast, u.deadline, 'waiting',
+                  u.physician, u.institution, $12, $12, u.trace
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bool[],
+                       $6::text[], $7::text[], $8::bool[], $9::timestamptz[], $10::text[],
+                       $11::text[], $13::jsonb[])
+                AS u(case_id, seat, role, roles, expert, tumor_group, tier, fast, deadline,
+                     physician, institution, trace)
+           ON CONFLICT DO NOTHING RETURNING 1""",
+        [c.case_id for c, _, _ in seats], [p.seat for _, p, _ in seats],
+        [p.role_label for _, p, _ in seats], [_SEP.join(sorted(p.roles)) for _, p, _ in seats],
+        [p.require_expert for _, p, _ in seats], [c.tumor_group for c, _, _ in seats],
+        [c.tier for c, _, _ in seats], [c.fast_progressing for c, _, _ in seats],
+        [c.deadline for c, _, _ in seats], [c.first_opinion_physician for c, _, _ in seats],
+        [c.first_opinion_institution for c, _, _ in seats], now,
+        [t for _, _, t in seats]))
 
 
 async def seat(conn: asyncpg.Connection, case_id: str, name: str) -> asyncpg.Record | None:

@@ -14,12 +14,13 @@ from oncoroute_shared.contracts.specialist_actions import (
     OpinionSubmit,
 )
 from oncoroute_shared.envelope import CloudEvent
-from oncoroute_shared.messaging.consumer import PermanentError, Subscription
+from oncoroute_shared.messaging.consumer import Batched, PermanentError, Subscription
 from oncoroute_shared.runtime import Runtime
 from oncoroute_shared.topics import Topic
 
 from .. import handlers
 from ..domain.lifecycle import Action
+from ..handlers import batches
 
 
 def subscriptions(runtime: Runtime) -> list[Subscription]:
@@ -35,9 +36,12 @@ def subscriptions(runtime: Runtime) -> list[Subscription]:
     async def on_closed(conn, event, closed) -> None:  # type: ignore[no-untyped-def]
         await handlers.on_case_closed(conn, event, closed)
 
+    async def case_batch(conn: asyncpg.Connection, items: list[Batched]) -> list[Batched]:
+        return await batches.on_case_events(conn, items, cfg(), datetime.now(UTC))
+
     return [
         Subscription(Topic.CASES, {"case.opened": on_opened, "case.updated": on_updated,
-                                   "case.closed": on_closed}),
+                                   "case.closed": on_closed}, batch_handler=case_batch),
         Subscription(Topic.SPECIALIST_ACTIONS, {"assignment.accept": on_accept,
                                                 "assignment.decline": on_decline,
                                                 "opinion.submit": on_opinion}),

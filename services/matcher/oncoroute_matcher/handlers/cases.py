@@ -6,25 +6,24 @@ import logging
 from datetime import UTC, datetime
 
 import asyncpg
+from opentelemetry import propagate
 
 from oncoroute_shared.contracts.cases import CaseClosed, CaseOpened, CaseUpdated
 from oncoroute_shared.envelope import CloudEvent
 
 from ..adapters import seats
 from ..domain.lifecycle import Action
-from ..domain.panel import MatchingConfig, seats_for
+from ..domain.panel import MatchingConfig, SeatPlan, seats_for
 from .actions import transition
 
 log = logging.getLogger("oncoroute.matcher.cases")
 AWAITING = "awaiting_records"
 
 
-async def on_case_opened(conn: asyncpg.Connection, _event: CloudEvent, case: CaseOpened,
-                         cfg: MatchingConfig, now: datetime | None = None) -> None:
-    """Record the case and its panel's seats; the dispatcher offers them (woken on commit)."""
-    now = now or datetime.now(UTC)
+def facts_of(case: CaseOpened, cfg: MatchingConfig) -> seats.CaseFacts:
+    """What the matcher keeps of an opened case."""
     sub, cls = case.submission, case.classification
-    facts = seats.CaseFacts(
+    return seats.CaseFacts(
         case_id=case.case_id, tier=cls.tier, fast_progressing=cls.fast_progressing,
         tumor_group=cls.tumor_group, icd10=sub.diagnosis.icd10,
         patient_region=sub.patient.country,
@@ -34,14 +33,37 @@ async def on_case_opened(conn: asyncpg.Connection, _event: CloudEvent, case: Cas
         opened_at=case.opened_at, deadline=cfg.deadline(cls.tier, case.opened_at),
         routable=case.status != AWAITING,
     )
-    if not await seats.create_case(conn, facts, now):
+
+
+async def on_case_opened(conn: asyncpg.Connection, _event: CloudEvent, case: CaseOpened,
+                         cfg: MatchingConfig, now: datetime | None = None) -> None:
+    """Record the case and its panel's seats; the dispatcher offers them (woken on commit).
+    The seats carry the current trace: the offers continue it."""
+    trace: dict[str, str] = {}
+    propagate.inject(trace)
+    await open_cases(conn, [(case, trace)], cfg, now or datetime.now(UTC))
+
+
+async def open_cases(conn: asyncpg.Connection, opened: list[tuple[CaseOpened, dict[str, str]]],
+                     cfg: MatchingConfig, now: datetime) -> None:
+    """Cases opened, each with the trace its seats carry, in three statements: a case stored
+    before (a redelivery) changes nothing."""
+    facts = {case.case_id: facts_of(case, cfg) for case, _ in opened}
+    created = await seats.create_cases(conn, list(facts.values()), now)
+    if not created:
         return
-    plans = seats_for(cfg.policy, cls.tumor_group, sub.reasons, [r.kind for r in sub.records])
-    for plan in plans:
-        await seats.create_seat(conn, facts, plan, now)
+    rows: list[tuple[seats.CaseFacts, SeatPlan, dict[str, str]]] = []
+    for case, trace in opened:
+        if case.case_id in created:
+            sub = case.submission
+            plans = seats_for(cfg.policy, case.classification.tumor_group, sub.reasons,
+                              [r.kind for r in sub.records])
+            rows += [(facts[case.case_id], plan, trace) for plan in plans]
+            log.info("case %s: %d seats (%s)", case.case_id, len(plans),
+                     ", ".join(p.seat for p in plans))
+    if rows:
+        await seats.create_seats(conn, rows, now)
     await seats.wake_dispatcher(conn)
-    log.info("case %s: %d seats (%s)", case.case_id, len(plans),
-             ", ".join(p.seat for p in plans))
 
 
 async def on_case_updated(conn: asyncpg.Connection, _event: CloudEvent, update: CaseUpdated,
