@@ -20,6 +20,7 @@ from oncoroute_matcher.bootstrap import validate_policy
 from oncoroute_matcher.domain.lifecycle import Action
 from oncoroute_matcher.domain.panel import Deadlines, MatchingConfig
 from oncoroute_matcher.domain.roster import Specialist
+from oncoroute_matcher.entrypoints import dispatcher as dispatcher_module
 from oncoroute_matcher.entrypoints import kafka as matcher_kafka
 from oncoroute_matcher.entrypoints.cli import MIGRATIONS
 from oncoroute_matcher.entrypoints.dispatcher import Dispatcher
@@ -235,6 +236,23 @@ async def test_waiting_queue_order_fast_then_deadline_then_age(db: asyncpg.Pool)
     async with db.acquire() as conn:
         order = [r["case_id"] for r in await seats.waiting(conn, 10)]
     assert order == [fast.case_id, later.case_id, slow.case_id]
+
+
+async def test_one_sweep_serves_a_queue_longer_than_it_reads_at_once(
+    db: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The sweep reads the queue BATCH seats at a time and skips those it left waiting. It
+    once counted the offers of earlier reads again, went past the queue's head and stopped
+    early: after a burst of batched openings (one NOTIFY for a hundred cases) the rest waited
+    for `retry_every`, a minute."""
+    monkeypatch.setattr(dispatcher_module, "BATCH", 3)
+    await load(db, sp("a", cap=20))
+    for _ in range(2):  # nobody covers neuro: first in the queue, and they stay waiting
+        await open_case(db, opened(tier="fast_progressing", group="neuro"))
+    for _ in range(10):
+        await open_case(db, opened())
+    assert await sweep(db) == (10, 0)
+    assert await db.fetchval("SELECT count(*) FROM seats WHERE status = 'waiting'") == 2
 
 
 async def test_cases_awaiting_records_wait_until_ready(db: asyncpg.Pool) -> None:

@@ -43,18 +43,20 @@ class Dispatcher:
     async def sweep(self) -> tuple[int, int]:
         """Try every waiting seat once, best first; (offered, busy)."""
         offered = busy = 0
-        offset = 0
+        offset = 0  # the seats at the head of the queue this sweep tried and left waiting
         while True:
             async with self._pool().acquire() as conn:
                 batch = await seats.waiting(conn, BATCH + offset)
             batch = batch[offset:]
+            now_offered = 0
             for start in range(0, len(batch), GROUP):
                 for outcome in await self._dispatch_group(batch[start:start + GROUP]):
-                    offered += outcome is Outcome.OFFERED
+                    now_offered += outcome is Outcome.OFFERED
                     busy += outcome is Outcome.BUSY
+            offered += now_offered
             if len(batch) < BATCH:
                 break
-            offset += BATCH - offered
+            offset += len(batch) - now_offered
         self.offered += offered
         return offered, busy
 
