@@ -1,9 +1,12 @@
 """What PostgreSQL does for one case: statements and transactions per case at a fixed arrival
 rate, from `pg_stat_statements`, all four services as processes on the embedded stack.
 
-Unlike timings on a shared machine these counts hardly vary from run to run, so they show
-what a change to the handlers saved. At a low rate every event is a batch of its own, so
-this is where fixed costs per batch (transactions, wake-ups, leases) show most.
+The counts vary less than timings on a shared machine but do vary: at a low rate most
+batches hold one event, and how many hold more follows the machine's speed at the moment
+(five runs at 50/s on 2026-12-07 gave 27.8-41.1 statements per case). They show what a
+change to the statements of one event saved; compare what batching saves with CPU per case
+flat out (`end_to_end.py`). At a low rate fixed costs per batch (transactions, wake-ups,
+leases) show most.
 
     .venv/bin/python bench/statements.py --rate 20 --cases 200
 """
