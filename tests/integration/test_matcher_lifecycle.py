@@ -24,6 +24,7 @@ from oncoroute_matcher.entrypoints import dispatcher as dispatcher_module
 from oncoroute_matcher.entrypoints import kafka as matcher_kafka
 from oncoroute_matcher.entrypoints.cli import MIGRATIONS
 from oncoroute_matcher.entrypoints.dispatcher import Dispatcher
+from oncoroute_matcher.handlers.dispatch import Outcome, dispatch_seats
 from oncoroute_shared.contracts.cases import CaseClosed, CaseOpened, CaseUpdated
 from oncoroute_shared.contracts.specialist_actions import AssignmentAccept
 from oncoroute_shared.embedded.stack import Infrastructure
@@ -117,6 +118,25 @@ async def test_panel_seats_each_go_to_a_different_eligible_reviewer(db: asyncpg.
     counts = {r["id"]: r["active_count"] for r in await db.fetch(
         "SELECT id, active_count FROM specialists")}
     assert counts == {"haem-a": 1, "haem-b": 0, "hp-1": 1, "path-1": 0}
+
+
+async def test_one_reviewer_never_takes_two_seats_of_a_case_in_one_group(
+    db: asyncpg.Pool,
+) -> None:
+    """The dispatcher reads a group's seats before offering any of them: a reviewer it offers
+    one seat of a case is on that case for the next seat, though the seat's row said not.
+    (Else the database refuses the second offer and the whole group is rolled back.)"""
+    await load(db, sp("both", roles="haematologist;haematopathologist", cap=5))
+    case = opened(reasons=["confirm_diagnosis"])
+    await open_case(db, case)
+    async with db.acquire() as conn, conn.transaction():
+        outcomes = await dispatch_seats(conn, [(case.case_id, "disease_specialist"),
+                                               (case.case_id, "pathologist")], CFG, NOW)
+    assert outcomes == [Outcome.OFFERED, Outcome.UNMATCHED]
+    assert await live(db, case.case_id) == {"disease_specialist": "both"}
+    [unmatched] = await events(db, "case.unmatched")
+    assert unmatched.data["seat"] == "pathologist"
+    assert unmatched.data["reasons"] == {"already_on_case_or_declined": 1}
 
 
 async def test_decline_reoffers_to_the_next_best_never_the_decliner(db: asyncpg.Pool) -> None:

@@ -73,6 +73,16 @@ async def lock_case(conn: asyncpg.Connection, case_id: str,
         + (" SKIP LOCKED" if skip_locked else ""), case_id)
 
 
+async def lock_cases(conn: asyncpg.Connection, case_ids: list[str],
+                     skip_locked: bool = False) -> dict[str, asyncpg.Record]:
+    """`lock_case` for several cases in one statement (in id order, as every locker of
+    several cases must); with `skip_locked`, those another transaction holds are left out."""
+    rows = await conn.fetch(
+        "SELECT * FROM cases WHERE case_id = ANY($1::text[]) ORDER BY case_id FOR UPDATE"
+        + (" SKIP LOCKED" if skip_locked else ""), case_ids)
+    return {r["case_id"]: r for r in rows}
+
+
 async def update_case(conn: asyncpg.Connection, case_id: str, now: datetime,
                       **values: Any) -> None:
     cols = ", ".join(f"{k} = ${i}" for i, k in enumerate(values, start=3))
@@ -134,6 +144,20 @@ async def seat_to_dispatch(conn: asyncpg.Connection, case_id: str,
         " (SELECT count(*) FROM assignments a WHERE a.case_id = s.case_id"
         "  AND a.seat = s.seat) AS offers"
         " FROM seats s WHERE s.case_id = $1 AND s.seat = $2", case_id, name)
+
+
+async def seats_to_dispatch(conn: asyncpg.Connection,
+                            wanted: list[tuple[str, str]]) -> dict[tuple[str, str], asyncpg.Record]:
+    """`seat_to_dispatch` for several (case id, seat) in one round trip."""
+    rows = await conn.fetch(
+        "SELECT s.*, ARRAY(SELECT a.specialist_id FROM assignments a"
+        "                  WHERE a.case_id = s.case_id) AS on_case,"
+        " (SELECT count(*) FROM assignments a WHERE a.case_id = s.case_id"
+        "  AND a.seat = s.seat) AS offers"
+        " FROM unnest($1::text[], $2::text[]) AS w(case_id, seat)"
+        " JOIN seats s ON s.case_id = w.case_id AND s.seat = w.seat",
+        [c for c, _ in wanted], [n for _, n in wanted])
+    return {(r["case_id"], r["seat"]): r for r in rows}
 
 
 async def seats_of(conn: asyncpg.Connection, case_id: str) -> list[asyncpg.Record]:

@@ -18,7 +18,7 @@ from oncoroute_shared.db.wakeup import Wakeup
 
 from ..adapters import roster, seats
 from ..domain.panel import MatchingConfig
-from ..handlers.dispatch import Outcome, dispatch_seat
+from ..handlers.dispatch import Outcome, dispatch_seats
 
 log = logging.getLogger("oncoroute.matcher.dispatcher")
 BATCH = 500
@@ -65,8 +65,8 @@ class Dispatcher:
         any seat fails, the group is rolled back and each seat tried in its own."""
         try:
             async with self._pool().acquire() as conn, conn.transaction():
-                return [await dispatch_seat(conn, row["case_id"], row["seat"], self._cfg(),
-                                            self._clock()) for row in rows]
+                return await dispatch_seats(conn, [(row["case_id"], row["seat"]) for row in rows],
+                                            self._cfg(), self._clock())
         except (asyncpg.PostgresConnectionError, OSError):
             raise  # the database is away: the loop retries the whole sweep
         except Exception as exc:  # one seat must not hold up the queue

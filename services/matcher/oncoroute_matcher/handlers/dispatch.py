@@ -60,23 +60,42 @@ def _window_end(need: SeatNeed, now: datetime) -> datetime:
 async def dispatch_seat(conn: asyncpg.Connection, case_id: str, seat_name: str,
                         cfg: MatchingConfig, now: datetime, *,
                         skip_locked: bool = True) -> Outcome:
-    case = await seats.lock_case(conn, case_id, skip_locked)
-    if case is None:
-        return Outcome.BUSY
-    seat = await seats.seat_to_dispatch(conn, case_id, seat_name)
-    if (seat is None or seat["status"] != "waiting" or case["status"] != "open"
-            or not case["routable"]):
-        return Outcome.SKIPPED
-    token = otel_context.attach(propagate.extract(seat["trace_context"] or {}))
-    try:  # the offer continues the trace of the event that created the seat
-        return await _dispatch(conn, case, seat, cfg, now)
-    finally:
-        otel_context.detach(token)
+    [outcome] = await dispatch_seats(conn, [(case_id, seat_name)], cfg, now,
+                                     skip_locked=skip_locked)
+    return outcome
+
+
+async def dispatch_seats(conn: asyncpg.Connection, wanted: list[tuple[str, str]],
+                         cfg: MatchingConfig, now: datetime, *,
+                         skip_locked: bool = True) -> list[Outcome]:
+    """Offer each (case id, seat), in the list's order, in the caller's transaction: the
+    cases locked and the seats read in one statement each for them all, then each seat's
+    candidates and offer. A reviewer offered one seat here is on the case for the next."""
+    cases = await seats.lock_cases(conn, sorted({c for c, _ in wanted}), skip_locked)
+    rows = await seats.seats_to_dispatch(conn, wanted)
+    on_case: dict[str, set[str]] = {c: set() for c, _ in wanted}  # offered by this call
+    outcomes = []
+    for case_id, name in wanted:
+        case, seat = cases.get(case_id), rows.get((case_id, name))
+        if case is None:
+            outcomes.append(Outcome.BUSY)
+        elif (seat is None or seat["status"] != "waiting" or case["status"] != "open"
+              or not case["routable"]):
+            outcomes.append(Outcome.SKIPPED)
+        else:
+            token = otel_context.attach(propagate.extract(seat["trace_context"] or {}))
+            try:  # the offer continues the trace of the event that created the seat
+                outcomes.append(await _dispatch(conn, case, seat, cfg, now, on_case[case_id]))
+            finally:
+                otel_context.detach(token)
+    return outcomes
 
 
 async def _dispatch(conn: asyncpg.Connection, case: asyncpg.Record, seat: asyncpg.Record,
-                    cfg: MatchingConfig, now: datetime) -> Outcome:
-    need = need_for(case, seat, cfg, frozenset(seat["on_case"]))
+                    cfg: MatchingConfig, now: datetime, offered: set[str]) -> Outcome:
+    """`offered`: reviewers offered another seat of the case since `seat` was read; the one
+    chosen here is added."""
+    need = need_for(case, seat, cfg, frozenset(seat["on_case"]) | offered)
     pool, leave = await roster.candidates_with_leave(conn, need, now, _window_end(need, now))
     while pool:
         choice = choose(pool, need, now, leave)
@@ -85,6 +104,7 @@ async def _dispatch(conn: asyncpg.Connection, case: asyncpg.Record, seat: asyncp
             break
         if await _offer(conn, need, case, chosen, choice.finishes_in_time, now,
                         first=seat["offers"] == 0):
+            offered.add(chosen.id)
             return Outcome.OFFERED
         pool = [s for s in pool if s.id != chosen.id]  # another process took the last slot
     await _unmatched(conn, need, case, now)
