@@ -1,7 +1,8 @@
-"""Offer one waiting seat to the best eligible reviewer, or say why nobody is eligible.
+"""Offer waiting seats to the best eligible reviewers, or say why nobody is eligible.
 
-Runs in its own transaction per seat, under the case's row lock; capacity is taken with a
-conditional update, so any number of matcher processes can dispatch at once.
+Runs in the caller's transaction (the dispatcher's: up to 16 seats, in queue order), under
+the cases' row locks; capacity is taken with a conditional update, so any number of matcher
+processes can dispatch at once.
 """
 
 from __future__ import annotations
