@@ -88,9 +88,7 @@ async def save(conn: asyncpg.Connection, clock: Clock) -> None:
 async def record(conn: asyncpg.Connection, case_id: str, at: datetime, what: str,
                  detail: dict[str, Any] | None = None) -> None:
     """One line of the clock's history (ids, times and reasons only: no clinical data)."""
-    await conn.execute(
-        "INSERT INTO clock_history (case_id, at, what, detail) VALUES ($1, $2, $3, $4)",
-        case_id, at, what, detail or {})
+    await record_many(conn, [(case_id, at, what, detail or {})])
 
 
 async def record_many(conn: asyncpg.Connection,
