@@ -140,9 +140,9 @@ async def bench_dispatch(n: int, seats: int, cfg: MatchingConfig, dsn: str) -> d
                     need.icd10, need.patient_region, None, "ext-1",
                     need.first_opinion_institution, NOW, need.deadline or NOW, True)
                 async with conn.transaction():
-                    await seats_sql.create_case(conn, facts, NOW)
-                    await seats_sql.create_seat(conn, facts, SeatPlan(
-                        need.seat, need.roles, need.require_expert), NOW)
+                    await seats_sql.create_cases(conn, [facts], NOW)
+                    await seats_sql.create_seats(conn, [(facts, SeatPlan(
+                        need.seat, need.roles, need.require_expert), {})], NOW)
                 t = time.perf_counter()
                 async with conn.transaction():
                     await dispatch_seat(conn, facts.case_id, need.seat, cfg, NOW)

@@ -83,8 +83,7 @@ async def open_case(conn: asyncpg.Connection, sub: Submission, rules: Rules,
     """Open the case once per (source, external_id), in the caller's transaction."""
     now = now or datetime.now(UTC)
     new = _new_case(sub, rules)
-    if not await cases.insert_case(conn, new.case_id, sub, new.classification, new.status,
-                                   new.missing_records, now):
+    if not await cases.insert_cases(conn, [new], now):
         existing = await cases.case_id_for(conn, sub.source, sub.external_id)
         assert existing is not None
         return Opened(existing, created=False)

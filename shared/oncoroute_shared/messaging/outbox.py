@@ -44,13 +44,19 @@ async def emit(
 def event_row(short_type: str, event: CloudEvent) -> OutboxRow:
     """What `emit` inserts for `event`, keyed by its subject (the case), with the current
     trace in its headers; for `enqueue_rows`."""
-    carrier: dict[str, str] = {}
-    propagate.inject(carrier)  # the trace continues when the relay publishes after commit
     return OutboxRow(topic_for(short_type), event.subject or "", encode(event),
-                     [*HEADERS, *([k, v] for k, v in carrier.items())], event.id)
+                     traced_headers(), event.id)
 
 
 HEADERS = [["content-type", "application/cloudevents+json"]]
+
+
+def traced_headers() -> list[list[str]]:
+    """An event's outbox headers: its content type and the current trace, which continues
+    when the relay publishes it after commit."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return [*HEADERS, *([k, v] for k, v in carrier.items())]
 
 
 def envelope_bytes(short_type: str, *, source: str, case_id: str, data: BaseModel,
@@ -90,13 +96,11 @@ class OutboxRow:
 def outbox_row(short_type: str, *, source: str, case_id: str, data: BaseModel) -> OutboxRow:
     """What `emit` would insert, without inserting it; the current trace goes in its headers."""
     event_id = str(uuid.uuid4())
-    carrier: dict[str, str] = {}
-    propagate.inject(carrier)
     return OutboxRow(
         topic_for(short_type), case_id,
         envelope_bytes(short_type, source=source, case_id=case_id, data=data,
                        event_id=event_id, time=datetime.now(UTC)),
-        [*HEADERS, *([k, v] for k, v in carrier.items())], event_id)
+        traced_headers(), event_id)
 
 
 async def enqueue_rows(conn: asyncpg.Connection, rows: Sequence[OutboxRow]) -> None:
@@ -113,9 +117,7 @@ async def emit_many(
     Returns the event ids."""
     now = datetime.now(UTC)
     ids = [str(uuid.uuid4()) for _ in items]
-    carrier: dict[str, str] = {}
-    propagate.inject(carrier)
-    headers = [*HEADERS, *([k, v] for k, v in carrier.items())]
+    headers = traced_headers()
     await conn.executemany(
         f"{INSERT} VALUES ($1, $2, $3, $4, $5)",
         [(topic_for(short), case_id, envelope_bytes(short, source=source, case_id=case_id,

@@ -20,14 +20,6 @@ class BadCursor(ValueError):
     """The listing cursor was not one this service handed out."""
 
 
-async def insert_case(
-    conn: asyncpg.Connection, case_id: str, sub: Submission, c: Classification, status: str,
-    missing: list[str], now: datetime,
-) -> bool:
-    """Insert unless (source, external_id) exists; True when this call created the case."""
-    return bool(await insert_cases(conn, [NewCase(case_id, sub, c, status, missing)], now))
-
-
 @dataclass(frozen=True)
 class NewCase:
     case_id: str
@@ -38,8 +30,8 @@ class NewCase:
 
 
 async def insert_cases(conn: asyncpg.Connection, new: list[NewCase], now: datetime) -> set[str]:
-    """`insert_case` for several (no two with one source and external id) in one statement;
-    returns the ids of the cases created."""
+    """Insert each case unless its (source, external_id) exists (no two in `new` may share
+    them), in one statement; returns the ids of the cases created."""
     created = await conn.fetch(
         """INSERT INTO cases (case_id, source, external_id, status, tier, tumor_group,
                fast_progressing, rule, needs_triage, matched_on, missing_records, submission,

@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-from opentelemetry import propagate
 
 from oncoroute_shared.messaging.outbox import OutboxRow
 
@@ -40,10 +39,6 @@ class CaseFacts:
 async def wake_dispatcher(conn: asyncpg.Connection) -> None:
     """Delivered on commit: every matcher process retries waiting seats."""
     await conn.execute(WAKE_SQL)
-
-
-async def create_case(conn: asyncpg.Connection, case: CaseFacts, now: datetime) -> bool:
-    return case.case_id in await create_cases(conn, [case], now)
 
 
 async def create_cases(conn: asyncpg.Connection, cases: list[CaseFacts],
@@ -90,14 +85,6 @@ async def update_case(conn: asyncpg.Connection, case_id: str, now: datetime,
                        case_id, now, *values.values())
 
 
-async def create_seat(conn: asyncpg.Connection, case: CaseFacts, plan: SeatPlan,
-                      now: datetime) -> bool:
-    """A seat of the case, carrying the current trace (the dispatcher's offer continues it)."""
-    trace: dict[str, str] = {}
-    propagate.inject(trace)
-    return bool(await create_seats(conn, [(case, plan, trace)], now))
-
-
 _SEP = "\x1f"  # between a seat's roles in `create_seats` (no role name holds it)
 
 
@@ -138,12 +125,7 @@ async def seat_to_dispatch(conn: asyncpg.Connection, case_id: str,
                            name: str) -> asyncpg.Record | None:
     """The seat (case already locked), with everyone ever offered a seat of the case
     (`on_case`) and how many offers this seat has had (`offers`), in one round trip."""
-    return await conn.fetchrow(
-        "SELECT s.*, ARRAY(SELECT a.specialist_id FROM assignments a"
-        "                  WHERE a.case_id = s.case_id) AS on_case,"
-        " (SELECT count(*) FROM assignments a WHERE a.case_id = s.case_id"
-        "  AND a.seat = s.seat) AS offers"
-        " FROM seats s WHERE s.case_id = $1 AND s.seat = $2", case_id, name)
+    return (await seats_to_dispatch(conn, [(case_id, name)])).get((case_id, name))
 
 
 async def seats_to_dispatch(conn: asyncpg.Connection,
