@@ -27,6 +27,7 @@ from oncoroute_notify.entrypoints.worker import Dispatcher
 from oncoroute_notify.handlers import Deps
 from oncoroute_notify.handlers.deliver import deliver
 from oncoroute_notify.handlers.events import on_event
+from oncoroute_notify.handlers.outcomes import Outcomes
 from oncoroute_notify.settings import NotifySettings
 from oncoroute_shared.contracts.registry import model_for
 from oncoroute_shared.db.migrations import migrate
@@ -298,7 +299,7 @@ async def test_a_worker_that_lost_its_lease_records_nothing_and_announces_nothin
                  if r["delivery_id"] == target]
     await rig.pool.execute("UPDATE deliveries SET lease_token = 'another-worker'"
                            " WHERE delivery_id = $1", target)
-    got = await deliver(rig.pool, row, LogChannel("email"), Renderer(), rig.deps,
+    got = await deliver(Outcomes(rig.pool), row, LogChannel("email"), Renderer(), rig.deps,
                         random.Random(1), lambda: later)
     assert got is None
     after = await rig.pool.fetchrow("SELECT status, sent_at, lease_token FROM deliveries"

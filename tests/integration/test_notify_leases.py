@@ -5,11 +5,13 @@ the indexes whatever the parameters (the deliveries table grows without bound)."
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 import pytest
@@ -21,12 +23,15 @@ from oncoroute_notify.adapters.templates import Renderer
 from oncoroute_notify.bootstrap import MIGRATIONS_DIR
 from oncoroute_notify.domain.links import Links
 from oncoroute_notify.domain.policy import NotifyPolicy
+from oncoroute_notify.domain.schedule import Decision
 from oncoroute_notify.entrypoints.worker import IDLE_S, Dispatcher
 from oncoroute_notify.handlers import Deps
 from oncoroute_notify.handlers.events import on_event
+from oncoroute_shared.contracts.notifications import NotificationOutcome
 from oncoroute_shared.contracts.registry import model_for
 from oncoroute_shared.embedded.stack import Infrastructure
 from oncoroute_shared.envelope import new_event
+from oncoroute_shared.messaging.outbox import outbox_row
 
 from ..support.waiting import eventually
 from .conftest import migrated_schema
@@ -280,3 +285,100 @@ async def test_a_slot_is_free_once_the_channel_answers_not_once_the_outcome_is_r
         await holding.release()
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+class _Logged:
+    """The pool, writing down every statement its connections run."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool, self.statements = pool, cast(list[str], [])
+
+    @contextlib.asynccontextmanager
+    async def acquire(self) -> AsyncIterator[asyncpg.Connection]:
+        async with self.pool.acquire() as conn:
+            conn.add_query_logger(self._log)
+            try:
+                yield conn
+            finally:
+                conn.remove_query_logger(self._log)
+
+    def _log(self, query: Any) -> None:
+        self.statements.append(query.query)
+
+
+class _AllAtOnce:
+    """Channels that hold every send until `n` have arrived, then answer them together."""
+
+    def __init__(self, n: int) -> None:
+        self.n, self.arrived, self.go = n, 0, asyncio.Event()
+
+    def channel(self, name: str) -> Channel:
+        gate = self
+
+        class Held(LogChannel):
+            async def send(self, message: Any) -> None:
+                gate.arrived += 1
+                if gate.arrived >= gate.n:
+                    gate.go.set()
+                await gate.go.wait()
+                await super().send(message)
+
+        return Held(name)
+
+
+async def test_outcomes_answered_together_are_recorded_in_one_statement(
+    pool: asyncpg.Pool,
+) -> None:
+    """A case's messages go out together: once their channels answer, the outcomes and their
+    `notification.sent` events are recorded in one statement between them, not one each."""
+    await _plan_case(pool)
+    planned = await pool.fetchval("SELECT count(*) FROM deliveries")
+    assert planned >= 2
+    logged, gate = _Logged(pool), _AllAtOnce(planned)
+    dispatcher = Dispatcher(cast(asyncpg.Pool, logged), {c: gate.channel(c) for c in CHANNELS},
+                            Renderer(), _deps(), 8)
+    task = asyncio.create_task(dispatcher.run(None))
+    try:
+        await eventually(lambda: _all_sent(pool, planned), timeout=30, what="all sent")
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    finishes = [q for q in logged.statements if "lease_token = NULL" in q]
+    assert len(finishes) == 1
+    sent = {r["delivery_id"] for r in await pool.fetch("SELECT delivery_id FROM deliveries")}
+    announced = [json.loads(r["value"])["data"]["delivery_id"]
+                 for r in await pool.fetch("SELECT value FROM outbox ORDER BY id")]
+    assert sorted(announced) == sorted(sent)
+
+
+async def test_outcomes_recorded_together_skip_a_lost_lease_and_its_event(
+    pool: asyncpg.Pool,
+) -> None:
+    """Of outcomes recorded in one statement, one whose lease another worker has taken over
+    is neither recorded nor announced; the others are, their events in the given order."""
+    ids = [await add(pool, "email", timedelta(minutes=-i)) for i in range(3)]
+    async with pool.acquire() as conn:
+        rows = await deliveries.lease_due(conn, {"email": 3}, NOW, {"email": LEASE})
+        assert {r["delivery_id"] for r in rows} == set(ids)
+        by_id = {r["delivery_id"]: r for r in rows}
+        lost = {**by_id[ids[1]], "lease_token": "another worker's"}
+        outcomes = [(row, Decision("sent", NOW), NOW,
+                     outbox_row("notification.sent", source="test", case_id="case-1",
+                                data=_sent(row["delivery_id"])))
+                    for row in (by_id[ids[2]], lost, by_id[ids[0]])]
+        recorded = await deliveries.finish_many(conn, outcomes)
+    assert recorded == {ids[0], ids[2]}
+    status = dict(await pool.fetch("SELECT delivery_id, status FROM deliveries"))
+    assert status == {ids[0]: "sent", ids[1]: "pending", ids[2]: "sent"}
+    queued = await pool.fetch("SELECT event_id, key, value, headers FROM outbox ORDER BY id")
+    assert [json.loads(r["value"])["data"]["delivery_id"] for r in queued] == [ids[2], ids[0]]
+    events = {e.event_id: e for _, _, _, e in outcomes if e is not None}
+    for r in queued:  # exactly the rows `emit` would have written, headers and all
+        e = events[r["event_id"]]
+        assert (r["key"], bytes(r["value"]), r["headers"]) == (e.key, e.value, e.headers)
+
+
+def _sent(delivery_id: str) -> NotificationOutcome:
+    return NotificationOutcome(delivery_id=delivery_id, case_id="case-1",
+                               source_event_id=delivery_id, audience="specialist",
+                               channel="email", template="t")

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
+import orjson
 
 from oncoroute_shared.messaging.outbox import OutboxRow
 
@@ -120,6 +121,45 @@ async def finish(conn: asyncpg.Connection, row: dict[str, Any], decision: Decisi
                  event AS ({event.insert_if("done", 8)})
             SELECT EXISTS (SELECT 1 FROM done)""",
         *args, *event.args))
+
+
+async def finish_many(conn: asyncpg.Connection,
+                      outcomes: list[tuple[dict[str, Any], Decision, datetime, OutboxRow | None]],
+                      ) -> set[str]:
+    """`finish` for several leased deliveries, `(row, decision, now, event)`, in one
+    statement: each outcome recorded if its lease is still held, and the events of those
+    recorded queued in the outbox in the list's order. Returns the ids recorded. (The
+    events' headers travel as JSON text: a list of pairs in a `jsonb[]` parameter would be
+    taken for a two-dimensional array.)"""
+    events = [(row["delivery_id"], event) for row, _, _, event in outcomes if event is not None]
+    done = await conn.fetch(
+        """WITH done AS (
+               UPDATE deliveries d SET status = u.status, last_error = u.error,
+                   due_at = u.due_at, sent_at = u.sent_at, lease_until = NULL,
+                   lease_token = NULL, updated_at = u.now
+               FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
+                           $6::timestamptz[], $7::timestamptz[])
+                    AS u(delivery_id, token, status, error, due_at, sent_at, now)
+               WHERE d.delivery_id = u.delivery_id AND d.lease_token = u.token
+               RETURNING d.delivery_id),
+           event AS (
+               INSERT INTO outbox (topic, key, value, headers, event_id)
+               SELECT e.topic, e.key, e.value, e.headers::jsonb, e.event_id
+               FROM unnest($8::text[], $9::text[], $10::text[], $11::bytea[], $12::text[],
+                           $13::text[]) WITH ORDINALITY
+                    AS e(delivery_id, topic, key, value, headers, event_id, n)
+               WHERE e.delivery_id IN (SELECT delivery_id FROM done) ORDER BY e.n)
+           SELECT delivery_id FROM done""",
+        [row["delivery_id"] for row, _, _, _ in outcomes],
+        [row["lease_token"] for row, _, _, _ in outcomes],
+        [d.status for _, d, _, _ in outcomes], [d.error for _, d, _, _ in outcomes],
+        [d.due_at for _, d, _, _ in outcomes],
+        [now if d.status == "sent" else None for _, d, now, _ in outcomes],
+        [now for _, _, now, _ in outcomes],
+        [i for i, _ in events], [e.topic for _, e in events], [e.key for _, e in events],
+        [e.value for _, e in events], [orjson.dumps(e.headers).decode() for _, e in events],
+        [e.event_id for _, e in events])
+    return {r["delivery_id"] for r in done}
 
 
 _FINISH = """UPDATE deliveries SET status = $3, last_error = $4, due_at = $5, sent_at = $6,

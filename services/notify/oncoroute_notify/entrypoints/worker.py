@@ -28,6 +28,7 @@ from ..adapters.channels import Channel, build_channels
 from ..adapters.templates import Renderer
 from ..handlers import Deps
 from ..handlers.deliver import deliver
+from ..handlers.outcomes import Outcomes
 
 log = logging.getLogger("oncoroute.notify.worker")
 IDLE_S = 5.0
@@ -45,6 +46,7 @@ class Dispatcher:
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  rng: random.Random | None = None) -> None:
         self._pool, self._channels, self._renderer = pool, channels, renderer
+        self._outcomes = Outcomes(pool)
         self._deps, self._slots, self._clock = deps, concurrency, clock
         self._rng = rng or random.Random()
         self._inflight: dict[str, set[asyncio.Task[None]]] = {c: set() for c in channels}
@@ -93,7 +95,7 @@ class Dispatcher:
                     self.wake.set()
 
         try:
-            decision = await deliver(self._pool, row, self._channels[name], self._renderer,
+            decision = await deliver(self._outcomes, row, self._channels[name], self._renderer,
                                      self._deps, self._rng, self._clock, answered=free_slot)
         except asyncpg.PostgresError as exc:  # the lease runs out and the row is tried again
             log.warning("delivery %s not recorded: %s", row["delivery_id"], type(exc).__name__)

@@ -27,6 +27,7 @@ from ..domain import rules
 from ..domain.schedule import Decision, Outcome, after_attempt
 from . import SOURCE, Deps
 from .events import store
+from .outcomes import Outcomes
 
 log = logging.getLogger("oncoroute.notify.deliver")
 CONSUMER = "notify.deliveries"
@@ -56,7 +57,7 @@ async def attempt(row: dict[str, Any], channel: Channel, renderer: Renderer) -> 
     return "sent", None
 
 
-async def deliver(pool: asyncpg.Pool, row: dict[str, Any], channel: Channel,
+async def deliver(outcomes: Outcomes, row: dict[str, Any], channel: Channel,
                   renderer: Renderer, deps: Deps, rng: random.Random,
                   clock: Callable[[], datetime],
                   answered: Callable[[], None] = lambda: None) -> Decision | None:
@@ -68,19 +69,18 @@ async def deliver(pool: asyncpg.Pool, row: dict[str, Any], channel: Channel,
     decision = after_attempt(outcome, error, row["attempts"], now, deps.policy.retry, rng,
                              row["urgency"], row["quiet_tz"], deps.policy.quiet_hours)
     if decision.gave_up:  # the outcome, its event, a dead letter and alerts together
-        async with pool.acquire() as conn, conn.transaction():
+        async with outcomes.pool.acquire() as conn, conn.transaction():
             if not await deliveries.finish(conn, row, decision, now):
                 _lease_lost(row)
                 return None
             await record(conn, row, decision, deps, now)
-    else:  # sent (with its event) or retried later: one statement, one round trip
+    else:  # sent (with its event) or retried later: one statement with others answered now
         event = (outbox_row("notification.sent", source=SOURCE, case_id=row["case_id"],
                             data=_outcome(row, decision))
                  if decision.status == "sent" else None)
-        async with pool.acquire() as conn:
-            if not await deliveries.finish(conn, row, decision, now, event):
-                _lease_lost(row)
-                return None
+        if not await outcomes.record(row, decision, now, event):
+            _lease_lost(row)
+            return None
     NOTIFICATIONS.labels(row["channel"], decision.status).inc()
     return decision
 
