@@ -31,8 +31,7 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
 async def test_the_pool_waits_for_a_database_that_comes_back(
     infra: Infrastructure, caplog: pytest.LogCaptureFixture,
 ) -> None:
-    assert infra.database_url
-    real = urlsplit(infra.database_url)
+    real = urlsplit(_over_tcp(infra))
     port = free_port()
     relayed = urlunsplit(real._replace(netloc=real.netloc.replace(f":{real.port}", f":{port}")))
 
@@ -60,9 +59,15 @@ async def _retried(caplog: pytest.LogCaptureFixture) -> bool:
 async def test_without_a_wait_an_unreachable_database_fails_at_once(
     infra: Infrastructure,
 ) -> None:
-    assert infra.database_url
-    real = urlsplit(infra.database_url)
+    real = urlsplit(_over_tcp(infra))
     port = free_port()
     gone = urlunsplit(real._replace(netloc=real.netloc.replace(f":{real.port}", f":{port}")))
     with pytest.raises(OSError):
         await create_pool(gone, "public", 2)
+
+
+def _over_tcp(infra: Infrastructure) -> str:
+    """The database's TCP address (the embedded one's services use its Unix socket)."""
+    url = infra.postgres.url if infra.postgres else infra.database_url
+    assert url and urlsplit(url).port, url
+    return url

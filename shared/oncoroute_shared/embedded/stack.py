@@ -41,7 +41,7 @@ class Infrastructure:
         if self.database_url is None:
             self.postgres = EmbeddedPostgres(self.data_dir / "postgres", port=self.pg_port,
                                              settings=self.pg_settings).start()
-            self.database_url = self.postgres.url
+            self.database_url = self.postgres.local_url
         return self
 
     def env(self) -> dict[str, str]:
