@@ -40,3 +40,6 @@ NOTIFICATIONS = Counter("oncoroute_notifications_total", "Deliveries by channel 
 OUTBOX_BACKLOG = Gauge("oncoroute_outbox_backlog", "Events committed but not yet published")
 OUTBOX_AGE = Gauge("oncoroute_outbox_oldest_age_seconds",
                    "Age of the oldest unpublished event (0 when empty)")
+OUTBOX_PARKED = Gauge("oncoroute_outbox_parked",
+                      "Events the producer refused for good (too large, not a record), kept in "
+                      "outbox_parked until an operator requeues them")

@@ -11,9 +11,11 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from oncoroute_shared.embedded.stack import Infrastructure
-from oncoroute_shared.envelope import decode
-from oncoroute_shared.messaging.outbox import emit
+from oncoroute_shared.envelope import decode, encode, new_event
+from oncoroute_shared.messaging import parking
+from oncoroute_shared.messaging.outbox import emit, enqueue
 from oncoroute_shared.messaging.relay import OutboxRelay
+from oncoroute_shared.metrics import OUTBOX_PARKED
 
 from ..support.kafka import events
 from ..support.waiting import eventually
@@ -154,3 +156,65 @@ async def test_rows_whose_publication_failed_stay_in_the_outbox(
         return got if len(got) >= len(sent) else None
 
     assert await eventually(arrived, timeout=30, what="relayed events") == sent
+
+
+async def test_rows_the_producer_refuses_for_good_are_parked_and_the_rows_after_go_on(
+    scratch: asyncpg.Pool, infra: Infrastructure
+) -> None:
+    """A row larger than the producer may send, and one whose headers are not a record's,
+    would fail on every try: they are parked with the reason (whole, in the transaction that
+    takes them off the outbox), the events after them are published in order, the gauge
+    counts them, and a requeued row is published once fixed."""
+    schema = await scratch.fetchval("SELECT current_schema()")
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka, acks="all")  # 1 MiB at most
+    await producer.start()
+    relay = OutboxRelay(scratch, _Producer(producer), schema, infra.database_url or "",
+                        batch_size=10)
+    case_id = f"relay-{uuid.uuid4()}"
+    too_large = b"x" * (1024 * 1024 + 1)
+    fixable = new_event("case.updated", source="t", subject=case_id,
+                        data={"case_id": case_id, "status": "ready"})
+    try:
+        async with scratch.acquire() as conn, conn.transaction():
+            before = (await emit(conn, "case.updated", source="t", case_id=case_id,
+                                 data={"case_id": case_id, "status": "ready"})).id
+            await enqueue(conn, "cases", case_id, too_large, event_id="too-large")
+            await conn.execute(
+                "INSERT INTO outbox (topic, key, value, headers, event_id)"
+                " VALUES ('cases', $1, $2, '{\"not\": \"pairs\"}', $3)",
+                case_id, encode(fixable), fixable.id)
+            after = (await emit(conn, "case.updated", source="t", case_id=case_id,
+                                data={"case_id": case_id, "status": "ready"})).id
+        assert await relay.drain_once() is False
+
+        async def arrived(n: int) -> list[str] | None:
+            got = [e.id for e in await events(infra.kafka or "", "cases")
+                   if e.subject == case_id]
+            return got if len(got) >= n else None
+
+        assert await eventually(lambda: arrived(2), timeout=30, what="relayed") == [before,
+                                                                                     after]
+        assert await scratch.fetchval("SELECT count(*) FROM outbox") == 0
+        parked = await scratch.fetch(
+            "SELECT id, event_id, value, reason FROM outbox_parked ORDER BY id")
+        assert [r["event_id"] for r in parked] == ["too-large", fixable.id]
+        assert parked[0]["value"] == too_large
+        assert parked[0]["reason"].startswith("MessageSizeTooLargeError: 1048577 bytes")
+        assert parked[1]["reason"] == "headers are not a list of [name, value] strings"
+        assert relay.published == 2
+        await relay._observe_backlog()
+        assert OUTBOX_PARKED._value.get() == 2
+
+        async with scratch.acquire() as conn, conn.transaction():
+            await conn.execute("UPDATE outbox_parked SET headers = '[]' WHERE id = $1",
+                               parked[1]["id"])
+            listed = await parking.listing(conn)
+            assert [(r["event_id"], r["bytes"]) for r in listed] == [
+                ("too-large", len(too_large)), (fixable.id, len(encode(fixable)))]
+            assert await parking.requeue(conn, [parked[1]["id"]]) == 1
+        assert await relay.drain_once() is False
+        assert await scratch.fetchval("SELECT count(*) FROM outbox_parked") == 1
+        got = await eventually(lambda: arrived(3), timeout=30, what="the requeued row")
+        assert got == [before, after, fixable.id]
+    finally:
+        await producer.stop()

@@ -104,3 +104,19 @@ def test_source_fills_only_a_missing_source() -> None:
     del doc["source"]
     sub, _ = check_submission(doc, VALID, source="fhir-sender")
     assert sub is not None and sub.source == "fhir-sender"
+
+
+def test_a_submission_too_large_to_route_is_refused_with_its_size() -> None:
+    """Every field within its bounds, yet larger than a `case.opened` may be (the broker takes
+    1 MiB): refused at the door, saying how large, never stored and never stuck in the outbox."""
+    doc = submission()
+    uri = "https://pacs.example.org/" + "€" * 1970  # 2,000 characters, 5,935 bytes
+    doc["records"] = [{"kind": "imaging", "uri": uri} for _ in range(160)]
+    sub, problems = check_submission(doc, VALID)
+    assert sub is None
+    assert [p.path for p in problems] == ["(root)"]
+    assert problems[0].message.startswith("9") and "bytes once stored, more than the 921600" \
+        in problems[0].message
+    assert "€" not in problems[0].message
+    doc["records"] = doc["records"][:150]  # 150 of them fit
+    assert check_submission(doc, VALID)[1] == []

@@ -60,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"HTTP port (defaults: {DEFAULT_PORTS})")
     run.set_defaults(func=_run)
     importlib.import_module("oncoroute_shared.cli.feed").register(sub)  # demo-feed
+    importlib.import_module("oncoroute_shared.cli.outbox").register(sub)
     token = sub.add_parser("operator-token", help="issue an operator token for the sla and "
                                                   "notify APIs: the token on stdout, the digest "
                                                   "to add to OPERATOR_TOKEN_HASHES on stderr")

@@ -9,11 +9,13 @@ import time
 from typing import Protocol
 
 import asyncpg
+from aiokafka.errors import MessageSizeTooLargeError
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
 
 from ..db.wakeup import Wakeup
-from ..metrics import OUTBOX_AGE, OUTBOX_BACKLOG
+from ..metrics import OUTBOX_AGE, OUTBOX_BACKLOG, OUTBOX_PARKED
+from . import parking
 
 log = logging.getLogger("oncoroute.relay")
 _TRACE_HEADERS = {"traceparent", "tracestate", "baggage"}
@@ -69,35 +71,54 @@ class OutboxRelay:
         self._next_observation = time.monotonic() + OBSERVE_EVERY_S
         row = await self._pool.fetchrow(
             "SELECT count(*) AS n, EXTRACT(EPOCH FROM clock_timestamp() - min(created_at))"
-            " AS age FROM outbox WHERE published_at IS NULL")
+            " AS age, (SELECT count(*) FROM outbox_parked) AS parked"
+            " FROM outbox WHERE published_at IS NULL")
         OUTBOX_BACKLOG.set(row["n"])
         OUTBOX_AGE.set(float(row["age"] or 0))
+        OUTBOX_PARKED.set(row["parked"])
 
     async def drain_once(self) -> bool:
-        """Publish one batch; True when a full batch went out (more may wait)."""
+        """Publish one batch; True when a full batch went out (more may wait). A row the
+        producer refuses for good is parked instead (`parking`), and the rows after it go on."""
         async with self._pool.acquire() as conn, conn.transaction():
             # Taken off the outbox and published in one transaction: if a send fails, the
             # rollback puts them back. Nothing unless this relay holds the schema's lock.
             rows = sorted(await conn.fetch(
                 "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox"
                 " WHERE published_at IS NULL AND (SELECT pg_try_advisory_xact_lock($2))"
-                " ORDER BY id LIMIT $1) RETURNING id, topic, key, value, headers",
+                f" ORDER BY id LIMIT $1) RETURNING {parking.COLUMNS}",
                 self._batch, self._lock_key,
             ), key=lambda row: row["id"])
             if not rows:
                 return False
-            futures = []
+            futures, refused = [], []
             for row in rows:
-                token = otel_context.attach(propagate.extract(dict(row["headers"])))
                 try:
-                    futures.append(await self._producer.send(
-                        row["topic"], value=row["value"],
-                        key=row["key"].encode() if row["key"] is not None else None,
-                        headers=[(k, v.encode()) for k, v in row["headers"]
-                                 if k not in _TRACE_HEADERS],
-                    ))
-                finally:
-                    otel_context.detach(token)
+                    futures.append(await self._send(row))
+                except parking.NotARecord as exc:
+                    refused.append((row, str(exc)))
+                except MessageSizeTooLargeError:
+                    refused.append((row, f"MessageSizeTooLargeError: {len(row['value'])} bytes,"
+                                         " more than the producer's max_request_size"))
+            if refused:
+                await parking.park(conn, refused)
             await asyncio.gather(*futures)
-            self.published += len(rows)
-            return len(rows) == self._batch
+        if refused:
+            self._next_observation = 0.0  # the gauge shows them at once
+            for row, _ in refused:  # ids and kinds only: no content in the log
+                log.error("outbox row %d (%s, event %s) parked: the producer refused it",
+                          row["id"], row["topic"], row["event_id"])
+        self.published += len(rows) - len(refused)
+        return len(rows) == self._batch
+
+    async def _send(self, row: asyncpg.Record) -> asyncio.Future:
+        headers = parking.record_headers(row)
+        token = otel_context.attach(propagate.extract(dict(headers)))
+        try:
+            return await self._producer.send(
+                row["topic"], value=row["value"],
+                key=row["key"].encode() if row["key"] is not None else None,
+                headers=[(k, v.encode()) for k, v in headers if k not in _TRACE_HEADERS],
+            )
+        finally:
+            otel_context.detach(token)

@@ -16,6 +16,9 @@ from oncoroute_shared.contracts.submissions import Submission
 
 IsValidCode = Callable[[str], bool]
 MAX_DEPTH = 32
+# `case.opened` carries the submission, and a Kafka record is at most 1 MiB (the producer's
+# and Apache Kafka's default): what is larger could be stored but never routed
+ROUTABLE_BYTES = 900 * 1024
 
 
 def problems_of(exc: ValidationError, prefix: str = "") -> list[Problem]:
@@ -79,4 +82,15 @@ def check_submission(doc: Any, is_valid_code: IsValidCode, source: str | None = 
         sub = parsed if parsed is not None and source is None else Submission.model_validate(doc)
     except ValidationError as exc:
         return None, problems_of(exc) + problems
+    if not problems:
+        problems = too_large(sub)
     return (None, problems) if problems else (sub, [])
+
+
+def too_large(sub: Submission) -> list[Problem]:
+    size = len(sub.__pydantic_serializer__.to_json(sub))
+    if size <= ROUTABLE_BYTES:
+        return []
+    return [Problem(path="(root)", message=f"{size} bytes once stored, more than the "
+                    f"{ROUTABLE_BYTES} a case can carry through the system: send fewer or "
+                    "shorter record references")]
