@@ -144,6 +144,32 @@ async def test_bad_requests_get_problem_json_listing_every_problem(system: Syste
     assert [e["path"] for e in cursor.json()["errors"]] == ["cursor"]
 
 
+async def test_a_submission_too_large_to_route_is_refused_and_nothing_is_opened(
+    system: System,
+) -> None:
+    """Under the body limit and valid field by field, yet more than a `case.opened` may carry
+    (a Kafka record is at most 1 MiB): 422 naming its size, and no case, rather than a case
+    opened whose event could never leave the outbox."""
+    doc = submission()
+    uri = "https://pacs.example.org/" + "€" * 1970  # 2,000 characters, 5,935 bytes
+    doc["records"] = [{"kind": "imaging", "uri": uri} for _ in range(160)]
+    async with system.intake_client() as client:
+        refused = await client.post("/v1/cases", json=doc)
+        found = await client.get("/v1/cases", params={"external_id": doc["external_id"]})
+        doc["records"] = doc["records"][:150]
+        accepted = await client.post("/v1/cases", json=doc)
+    assert len(refused.request.content) < 1024 * 1024
+    assert refused.status_code == 422, refused.text
+    [problem] = refused.json()["errors"]
+    assert problem["path"] == "(root)" and "more than the 921600" in problem["message"]
+    assert found.json()["items"] == []
+    assert accepted.status_code == 201, accepted.text
+    case_id = accepted.json()["case_id"]
+    [event] = await eventually(lambda: _case_events(system, case_id, "case.opened"),
+                               what="the largest routable case's case.opened")
+    assert len(event.data["submission"]["records"]) == 150
+
+
 async def test_missing_records_wait_then_case_updated_ready(system: System) -> None:
     doc = submission(reasons=["confirm_diagnosis", "treatment_options"])
     async with system.intake_client() as client:

@@ -203,7 +203,7 @@ async def test_rows_the_producer_refuses_for_good_are_parked_and_the_rows_after_
         assert parked[1]["reason"] == "headers are not a list of [name, value] strings"
         assert relay.published == 2
         await relay._observe_backlog()
-        assert OUTBOX_PARKED._value.get() == 2
+        assert OUTBOX_PARKED.collect()[0].samples[0].value == 2
 
         async with scratch.acquire() as conn, conn.transaction():
             await conn.execute("UPDATE outbox_parked SET headers = '[]' WHERE id = $1",
