@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import cast
 
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import MessageSizeTooLargeError
 
 from oncoroute_shared.embedded.stack import Infrastructure
 from oncoroute_shared.envelope import decode, encode, new_event
@@ -218,3 +220,65 @@ async def test_rows_the_producer_refuses_for_good_are_parked_and_the_rows_after_
         assert got == [before, after, fixable.id]
     finally:
         await producer.stop()
+
+
+class _RefusingBroker:
+    """Answers produce batches as Apache Kafka does for a record larger than its
+    `max.message.bytes` (the embedded broker enforces no limit): every record sent before the
+    next turn of the event loop is one batch, and a batch holding a record over `limit` is
+    refused whole with MessageSizeTooLargeError."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.published, self.batches = limit, cast(list[bytes], []), cast(
+            list[int], [])
+        self._pending: list[tuple[bytes, asyncio.Future]] = []
+
+    async def send(self, topic: str, *, value: bytes, key: bytes | None,
+                   headers: list[tuple[str, bytes]]) -> asyncio.Future:
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self._answer)
+        done: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._pending.append((value, done))
+        return done
+
+    def _answer(self) -> None:
+        batch, self._pending = self._pending, []
+        self.batches.append(len(batch))
+        refused = any(len(value) > self.limit for value, _ in batch)
+        for value, done in batch:
+            if refused:
+                done.set_exception(MessageSizeTooLargeError())
+            else:
+                self.published.append(value)
+                done.set_result(None)
+
+
+async def test_a_record_the_broker_refuses_is_found_alone_and_parked(
+    scratch: asyncpg.Pool,
+) -> None:
+    """The broker refuses a whole batch for one record: the batch stays in the outbox, the next
+    drain sends one record at a time and parks the one refused alone, the others go in
+    order, and the drain after that batches again."""
+    schema = await scratch.fetchval("SELECT current_schema()")
+    broker = _RefusingBroker(limit=10_000)
+    relay = OutboxRelay(scratch, broker, schema, "", batch_size=10)
+    values = [b"a" * 10, b"b" * 20_000, b"c" * 10]
+    async with scratch.acquire() as conn, conn.transaction():
+        for n, value in enumerate(values):
+            await enqueue(conn, "cases", "case-1", value, event_id=f"e-{n}")
+    with pytest.raises(MessageSizeTooLargeError):
+        await relay.drain_once()
+    assert broker.published == [] and broker.batches == [3]
+    assert await scratch.fetchval("SELECT count(*) FROM outbox") == 3
+    assert await relay.drain_once() is False
+    assert broker.published == [values[0], values[2]]
+    assert broker.batches == [3, 1, 1, 1]
+    parked = await scratch.fetch("SELECT event_id, reason FROM outbox_parked")
+    assert [(r["event_id"], r["reason"]) for r in parked] == [
+        ("e-1", "MessageSizeTooLargeError from the broker: 20000 bytes, alone in its batch")]
+    assert await scratch.fetchval("SELECT count(*) FROM outbox") == 0
+    async with scratch.acquire() as conn, conn.transaction():
+        for n in range(2):
+            await enqueue(conn, "cases", "case-1", b"d" * 10, event_id=f"later-{n}")
+    assert await relay.drain_once() is False
+    assert broker.batches[-1] == 2  # batching again

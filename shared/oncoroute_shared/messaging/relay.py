@@ -9,7 +9,7 @@ import time
 from typing import Protocol
 
 import asyncpg
-from aiokafka.errors import MessageSizeTooLargeError
+from aiokafka.errors import MessageSizeTooLargeError, RecordListTooLargeError
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
 
@@ -20,6 +20,8 @@ from . import parking
 log = logging.getLogger("oncoroute.relay")
 _TRACE_HEADERS = {"traceparent", "tracestate", "baggage"}
 OBSERVE_EVERY_S = 1.0
+# what a broker answers for a record larger than it (or the topic) takes, for its whole batch
+REFUSED_BY_BROKER = (MessageSizeTooLargeError, RecordListTooLargeError)
 
 
 class Publisher(Protocol):
@@ -44,6 +46,7 @@ class OutboxRelay:
         )
         self.published = 0
         self._next_observation = 0.0
+        self._one_by_one = False  # the broker refused a batch: find the record it refuses
 
     def wake(self, *_: object) -> None:
         self._wakeup.set()
@@ -79,7 +82,10 @@ class OutboxRelay:
 
     async def drain_once(self) -> bool:
         """Publish one batch; True when a full batch went out (more may wait). A row the
-        producer refuses for good is parked instead (`parking`), and the rows after it go on."""
+        producer refuses for good is parked instead (`parking`), and the rows after it go on.
+        The broker refuses a whole produce batch for one record too large for it: the batch is
+        rolled back as for any failure, and the next drain sends one record at a time (a
+        record refused alone is the one to park), then batches again."""
         async with self._pool.acquire() as conn, conn.transaction():
             # Taken off the outbox and published in one transaction: if a send fails, the
             # rollback puts them back. Nothing unless this relay holds the schema's lock.
@@ -94,15 +100,30 @@ class OutboxRelay:
             futures, refused = [], []
             for row in rows:
                 try:
-                    futures.append(await self._send(row))
+                    future = await self._send(row)
                 except parking.NotARecord as exc:
                     refused.append((row, str(exc)))
+                    continue
                 except MessageSizeTooLargeError:
                     refused.append((row, f"MessageSizeTooLargeError: {len(row['value'])} bytes,"
                                          " more than the producer's max_request_size"))
+                    continue
+                if not self._one_by_one:
+                    futures.append(future)
+                    continue
+                try:
+                    await future
+                except REFUSED_BY_BROKER as exc:
+                    refused.append((row, f"{type(exc).__name__} from the broker: "
+                                         f"{len(row['value'])} bytes, alone in its batch"))
             if refused:
                 await parking.park(conn, refused)
-            await asyncio.gather(*futures)
+            failed = [r for r in await asyncio.gather(*futures, return_exceptions=True)
+                      if isinstance(r, BaseException)]
+            if failed:
+                self._one_by_one = all(isinstance(e, REFUSED_BY_BROKER) for e in failed)
+                raise failed[0]
+        self._one_by_one = False
         if refused:
             self._next_observation = 0.0  # the gauge shows them at once
             for row, _ in refused:  # ids and kinds only: no content in the log
