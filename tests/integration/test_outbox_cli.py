@@ -9,6 +9,7 @@ import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -26,9 +27,7 @@ async def own_database(infra: Infrastructure) -> AsyncIterator[str]:
     name = f"t_cli_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(infra.database_url)
     await admin.execute(f'CREATE DATABASE "{name}"')
-    url = infra.database_url.replace(f"/{infra.postgres.database}?", f"/{name}?") \
-        if infra.postgres else ""
-    assert name in url
+    url = urlunsplit(urlsplit(infra.database_url)._replace(path=f"/{name}"))
     try:
         yield url
     finally:
