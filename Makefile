@@ -23,7 +23,7 @@ lint: install
 	$(VENV)/bin/mypy shared/oncoroute_shared services/*/oncoroute_* --no-error-summary
 
 test: install lint
-	$(PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=15
+	$(PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadfile --no-loadscope-reorder --durations=15
 
 # Known vulnerabilities in every locked dependency (PyPI's and OSV's databases: needs the
 # network; CI machines here cannot reach them, see docs/RELIABILITY.md). --strict fails when a
