@@ -41,7 +41,10 @@ class Wakeup:
         if not await self._listening():
             timeout = min(timeout, RECONNECT_POLL_S)
         try:
-            await asyncio.wait_for(self._event.wait(), max(timeout, 0.0))
+            # not `wait_for`: on Python 3.11 it can swallow a cancellation that arrives as the
+            # event is set (CPython gh-86296), and the cancelled loop then waits on for an hour
+            async with asyncio.timeout(max(timeout, 0.0)):
+                await self._event.wait()
             return True
         except TimeoutError:
             return False

@@ -52,9 +52,9 @@ class BoardChanges:
     async def after(self, version: int, timeout: float) -> int:
         """The version once it has moved past `version` (or the same one after `timeout`)."""
         async with self._moved:
-            try:
-                await asyncio.wait_for(
-                    self._moved.wait_for(lambda: self.version != version), timeout)
+            try:  # not `wait_for`, which can swallow a cancellation on 3.11 (see wakeup.py)
+                async with asyncio.timeout(timeout):
+                    await self._moved.wait_for(lambda: self.version != version)
             except TimeoutError:
                 pass
             return self.version
