@@ -13,17 +13,17 @@ from oncoroute_shared.db.wakeup import Wakeup
 async def test_a_cancellation_that_arrives_with_a_wakeup_stops_the_loop() -> None:
     wakeup = Wakeup(None, "unit")  # no database: woken by set() and timeouts only
     rounds = 0
+    asleep = asyncio.Event()
 
     async def loop() -> None:
         nonlocal rounds
         while True:
             rounds += 1
+            asleep.set()
             await wakeup.wait(3600)
 
     task = asyncio.create_task(loop())
-    while rounds == 0:
-        await asyncio.sleep(0)
-    await asyncio.sleep(0)  # the loop is now asleep in wait()
+    await asleep.wait()  # resumed once the loop has gone to sleep in wait()
     wakeup.set()
     task.cancel()  # the same turn: a NOTIFY and the shutdown together
     done, _ = await asyncio.wait({task}, timeout=5)
