@@ -4,7 +4,9 @@ escaped; no SMS, subject or webhook payload carries a diagnosis, cancer type, na
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from oncoroute_notify import samples
-from oncoroute_notify.adapters.templates import PARTS, Renderer
+from oncoroute_notify.adapters.templates import PARTS, TEMPLATES, Renderer
 from oncoroute_notify.domain import rules
 from oncoroute_notify.domain.facts import Offer, facts_from_opened
 from oncoroute_notify.domain.links import Links
@@ -103,6 +105,23 @@ def test_patient_templates_exist_in_hindi() -> None:
                             and m.channel == "email"), "hi")
     assert "दूसरी राय" in (hindi.subject or "")
     assert 'lang="hi"' in (hindi.html or "")
+
+
+def test_a_template_is_read_once_then_rendered_without_the_disk(tmp_path: Path) -> None:
+    shutil.copytree(TEMPLATES, tmp_path / "templates")
+    renderer = Renderer(tmp_path / "templates")
+    message = next(m for m in everything() if m.template == "specialist_offer"
+                   and m.channel == "email")
+
+    def render(locale: str) -> Any:
+        return renderer.render(delivery_id="d-1", recipient=message.recipient,
+                               template=message.template, channel="email", locale=locale,
+                               context=message.context)
+
+    first = {locale: render(locale) for locale in ("en", "fr", "en-GB")}
+    shutil.rmtree(tmp_path / "templates")  # no file, and no base template, left to look at
+    assert {locale: render(locale) for locale in ("en", "fr", "en-GB")} == first
+    assert first["fr"] == first["en"]  # a locale without files falls back to English
 
 
 def test_html_is_escaped_and_text_is_not() -> None:

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
 from .channels.base import Outgoing
 
@@ -25,10 +25,16 @@ def _label(value: object) -> str:
 
 
 class Renderer:
+    """Templates are read once, at their first use: they ship with the service, so a message
+    is rendered without looking at the disk (no `auto_reload` check of each file and of its
+    base template, no failed lookup of a locale that has no file)."""
+
     def __init__(self, root: Path = TEMPLATES) -> None:
         self.root = root
+        self._chosen: dict[tuple[str, str, str, str], Template] = {}
+        self._locales = {p.name for p in root.iterdir() if p.is_dir()}
         self._env = Environment(
-            loader=FileSystemLoader(str(root)), undefined=StrictUndefined,
+            loader=FileSystemLoader(str(root)), undefined=StrictUndefined, auto_reload=False,
             autoescape=select_autoescape(enabled_extensions=("html.j2",),
                                          default_for_string=False),
             keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
@@ -37,9 +43,15 @@ class Renderer:
 
     def part(self, template: str, channel: str, part: str, locale: str,
              context: dict[str, Any]) -> str:
-        names = [f"{loc}/{template}.{channel}.{part}.j2" for loc in dict.fromkeys(
-            [locale, FALLBACK])]
-        return self._env.select_template(names).render(context)
+        if locale not in self._locales:  # keeps the cache as small as the folders
+            locale = FALLBACK
+        key = (template, channel, part, locale)
+        chosen = self._chosen.get(key)
+        if chosen is None:
+            names = [f"{loc}/{template}.{channel}.{part}.j2" for loc in dict.fromkeys(
+                [locale, FALLBACK])]
+            chosen = self._chosen[key] = self._env.select_template(names)
+        return chosen.render(context)
 
     def render(self, *, delivery_id: str, recipient: str, template: str, channel: str,
                locale: str, context: dict[str, Any]) -> Outgoing:
